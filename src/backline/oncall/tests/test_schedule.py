@@ -9,7 +9,7 @@ override list front to back. It is slow and has no cleverness to get wrong.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backline.calendars.businesstime import BusinessCalendar, us_federal_holidays
 from backline.oncall.schedule import (
     DAILY,
     WEEKLY,
@@ -356,6 +357,100 @@ def test_fairness_hours_follow_elapsed_time_across_dst() -> None:
     assert (load[2].hours, load[1].hours) == (167, 168)
 
 
+# --- coverage from a real business calendar ---------------------------------------------------
+
+TIER3_CALENDAR = BusinessCalendar.weekdays(
+    tz="America/New_York", holidays=us_federal_holidays([2024, 2025])
+)
+# Weekly, handoff Thursday 09:00 New York; Ana's first week starts Thursday 2025-01-02.
+TIER3 = Rotation(
+    ("ana", "ben", "cy"), "America/New_York", date(2025, 1, 2), coverage=TIER3_CALENDAR
+)
+
+
+def test_saturday_night_is_outside_tier3_coverage_until_monday_morning() -> None:
+    answer = on_call_at(TIER3, [], new_york(2025, 1, 11, 3))  # Saturday 03:00
+    assert answer.person == "ben"  # Ben's week: Thursday 2025-01-09 09:00 to 2025-01-16 09:00
+    assert answer.in_coverage is False
+    assert answer.next_coverage_start == new_york(2025, 1, 13, 9)  # Monday 09:00
+    assert answer.next_coverage_person == "ben"
+    monday = on_call_at(TIER3, [], new_york(2025, 1, 13, 9))
+    assert (monday.person, monday.in_coverage, monday.next_coverage_start) == ("ben", True, None)
+
+
+def test_next_coverage_skips_holidays_and_names_who_is_on_call_then() -> None:
+    # Martin Luther King Jr. Day is Monday 2025-01-20: coverage resumes Tuesday.
+    saturday = on_call_at(TIER3, [], new_york(2025, 1, 18, 3))
+    assert saturday.next_coverage_start == new_york(2025, 1, 21, 9)
+    assert (saturday.person, saturday.next_coverage_person) == ("cy", "cy")
+    # Early Thursday the outgoing engineer is on call, but coverage opens with the handoff.
+    thursday = on_call_at(TIER3, [], new_york(2025, 1, 16, 8))
+    assert thursday.next_coverage_start == new_york(2025, 1, 16, 9)
+    assert (thursday.person, thursday.next_coverage_person) == ("ben", "cy")
+
+
+def test_coverage_windows_before_the_rotation_starts_are_gaps() -> None:
+    monday, friday = new_york(2024, 12, 30), new_york(2025, 1, 3)
+    # New Year's Day is a holiday, and from Thursday 09:00 Ana is on call.
+    assert gaps(TIER3, [], monday, friday) == [
+        (new_york(2024, 12, 30, 9), new_york(2024, 12, 30, 17)),
+        (new_york(2024, 12, 31, 9), new_york(2024, 12, 31, 17)),
+    ]
+    stand_in = Override("zoe", new_york(2024, 12, 31, 10), new_york(2024, 12, 31, 20))
+    assert gaps(TIER3, [stand_in], monday, friday) == [
+        (new_york(2024, 12, 30, 9), new_york(2024, 12, 30, 17)),
+        (new_york(2024, 12, 31, 9), new_york(2024, 12, 31, 10)),
+    ]
+    # Nights, weekends and holidays are never gaps, staffed or not.
+    assert gaps(TIER3, [], new_york(2025, 1, 1), new_york(2025, 1, 2, 9)) == []
+    unstaffed: Rotation[str] = Rotation(
+        (), "America/New_York", date(2025, 1, 2), coverage=TIER3_CALENDAR
+    )
+    assert gaps(unstaffed, [], new_york(2025, 1, 10), new_york(2025, 1, 13)) == [
+        (new_york(2025, 1, 10, 9), new_york(2025, 1, 10, 17))
+    ]
+
+
+def test_24x7_monitoring_is_a_gap_until_its_first_handoff() -> None:
+    monitoring = Rotation(
+        ("mo", "max"),
+        "America/New_York",
+        date(2025, 1, 2),
+        coverage=BusinessCalendar.always_open("America/New_York"),
+    )
+    assert gaps(monitoring, [], new_york(2025, 1, 1), new_york(2025, 1, 10)) == [
+        (new_york(2025, 1, 1), new_york(2025, 1, 2, 9))
+    ]
+    assert on_call_at(monitoring, [], new_york(2025, 1, 4, 3)).in_coverage is True
+
+
+def test_role_gaps_with_day_and_evening_rotations() -> None:
+    evening_hours = BusinessCalendar.weekdays(tz="America/New_York", start=time(17), end=time(21))
+    evenings = Rotation(("eve",), "America/New_York", date(2025, 1, 9), coverage=evening_hours)
+    week = (new_york(2025, 1, 6), new_york(2025, 1, 11))
+    assert gaps_for_role([TIER3, evenings], [], *week) == [
+        (new_york(2025, 1, day, 17), new_york(2025, 1, day, 21)) for day in (6, 7, 8)
+    ]
+    # Evening shifts start at the Thursday 09:00 handoff, so Thursday evening is staffed; a
+    # role-level override covers Tuesday evening.
+    cover = Override("zoe", new_york(2025, 1, 7, 17), new_york(2025, 1, 7, 21))
+    assert gaps_for_role([TIER3, evenings], [cover], *week) == [
+        (new_york(2025, 1, 6, 17), new_york(2025, 1, 6, 21)),
+        (new_york(2025, 1, 8, 17), new_york(2025, 1, 8, 21)),
+    ]
+    # A person on call in one rotation does not fill another rotation's coverage: Tier 3 has
+    # someone around the clock, but only the evening rotation answers at 17:00-21:00.
+    assert gaps_for_role([evenings], [], *week) == gaps(evenings, [], *week)
+
+
+def test_in_coverage_hours_count_only_business_hours() -> None:
+    shifts = shifts_between(TIER3, [], new_york(2025, 1, 9, 9), new_york(2025, 1, 23, 9))
+    load = fairness(shifts, TIER3_CALENDAR)
+    assert (load["ben"].hours, load["ben"].in_coverage_hours) == (168, 40)
+    # Cy's week holds Martin Luther King Jr. Day.
+    assert (load["cy"].hours, load["cy"].in_coverage_hours) == (168, 32)
+
+
 # --- property tests against the oracle --------------------------------------------------------
 
 ZONES = [
@@ -452,9 +547,7 @@ class Oracle:
         scheduled, turn = self.scheduled(at)
         result: tuple[int | None, bool, int | None, int | None] = (scheduled, False, None, turn)
         for o in self.overrides:
-            if o.start <= at < o.end and (o.replaces is None or o.replaces == scheduled):
-                if o.replaces is not None and scheduled is None:
-                    continue
+            if o.start <= at < o.end and o.replaces in (None, scheduled):
                 result = (o.person, True, scheduled, turn)
         return result
 
@@ -651,3 +744,36 @@ def test_local_handoff_instant_matches_the_scan(
     assert local_handoff_instant(day, time(hour, minute), ZoneInfo(tz)) == oracle_local_instant(
         day, time(hour, minute), tz
     )
+
+
+@PROPERTY
+@given(
+    scenarios(),
+    st.integers(0, 22),
+    st.integers(1, 24),
+    st.lists(st.integers(0, 6), min_size=1, max_size=7, unique=True),
+)
+def test_gaps_are_the_unstaffed_part_of_coverage(
+    scenario: tuple[Rotation[int], list[Override[int]], datetime, datetime],
+    opens: int,
+    hours: int,
+    days: list[int],
+) -> None:
+    rotation, overrides, start, end = scenario
+    closes = time(0) if opens + hours >= 24 else time(opens + hours)
+    calendar = BusinessCalendar.weekdays(tz=rotation.tz, start=time(opens), end=closes, days=days)
+    rotation = replace(rotation, coverage=calendar)
+    oracle = Oracle(rotation, overrides, end)
+    # Coverage and the oracle's answer are constant between consecutive edges.
+    edges = {start, end}
+    edges.update(t for window in calendar.open_intervals(start, end) for t in window)
+    edges.update(s for shift in oracle.shifts(start, end) for s in (shift.start, shift.end))
+    expected: list[tuple[datetime, datetime]] = []
+    for lo, hi in pairwise(sorted(edges)):
+        if calendar.is_open(lo) and oracle.key(lo)[0] is None:
+            if expected and expected[-1][1] == lo:
+                expected[-1] = (expected[-1][0], hi)
+            else:
+                expected.append((lo, hi))
+    assert gaps(rotation, overrides, start, end) == expected
+    assert gaps_for_role([rotation], overrides, start, end) == expected
