@@ -70,8 +70,8 @@ class Coverage(Protocol):
     def open_intervals(self, start: datetime, end: datetime, /) -> Iterable[Interval]: ...
 
 
-def _require_aware(value: datetime, name: str) -> datetime:
-    """Return `value` in UTC, or raise if it carries no offset."""
+def _require_aware(value: object, name: str) -> datetime:
+    """Return `value` in UTC, or raise if it is not a datetime or carries no offset."""
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:

@@ -139,6 +139,10 @@ def test_turn_lookup_far_in_the_future_is_arithmetic() -> None:
     expected_turn = (at - datetime(2020, 1, 1, tzinfo=UTC)) // HOUR
     assert turn_at(hourly, at) == expected_turn
     assert on_call_at(hourly, [], at).person == expected_turn % 7
+    window = shifts_between(hourly, [], at, at + 3 * HOUR)
+    assert [(s.person, s.turn) for s in window] == [
+        ((expected_turn + i) % 7, expected_turn + i) for i in range(4)
+    ]
     daily = Rotation(tuple(range(5)), "America/New_York", date(2020, 1, 1), time(9), DAILY)
     assert (
         turn_at(daily, new_york(9000, 6, 1, 8, 59))
