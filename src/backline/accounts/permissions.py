@@ -1,0 +1,79 @@
+"""What each role may do, decided in one place.
+
+Every view, API endpoint and service asks ``can(user, action)`` or ``require(user, action)``; no
+other module compares role names. The matrix is data so that a test can walk all of it and a
+reviewer can read it in one screen.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+
+from backline.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from backline.accounts.models import User
+
+
+class Action(StrEnum):
+    TICKET_VIEW = "ticket.view"
+    TICKET_CREATE = "ticket.create"
+    TICKET_ESCALATE_TIER2 = "ticket.escalate_tier2"
+    TICKET_ESCALATE_TIER3 = "ticket.escalate_tier3"
+    TICKET_ANSWER = "ticket.answer"  # Tier 2 answers Tier 3's question
+    TICKET_ACKNOWLEDGE = "ticket.acknowledge"
+    TICKET_WORK = "ticket.work"  # status changes, send back, resolve, assign at Tier 3
+    TICKET_REPRIORITISE = "ticket.reprioritise"
+    TICKET_REOPEN = "ticket.reopen"
+    TICKET_CANCEL = "ticket.cancel"
+    COMMENT_SHARED = "comment.shared"
+    COMMENT_INTERNAL = "comment.internal"  # read and write Tier 3 internal notes
+    IDENTIFIER_REVEAL = "identifier.reveal"  # see a patient identifier unmasked (audited)
+    SLA_VIEW = "sla.view"
+    SLA_MANAGE = "sla.manage"
+    AUDIT_VIEW = "audit.view"
+    TOKEN_MANAGE_OWN = "token.manage_own"
+
+
+_SUPPORT = frozenset(Role)
+_ENGINEERING = frozenset({Role.TIER3, Role.MONITORING, Role.INVESTIGATOR})
+_LEADS = frozenset({Role.MANAGER, Role.ADMIN})
+
+MATRIX: dict[Action, frozenset[Role]] = {
+    Action.TICKET_VIEW: _SUPPORT,
+    Action.TICKET_CREATE: _SUPPORT,
+    Action.TICKET_ESCALATE_TIER2: frozenset({Role.TIER1, Role.TIER2}) | _LEADS,
+    Action.TICKET_ESCALATE_TIER3: frozenset({Role.TIER2}) | _LEADS,
+    Action.TICKET_ANSWER: frozenset({Role.TIER2}) | _LEADS,
+    Action.TICKET_ACKNOWLEDGE: _ENGINEERING,
+    Action.TICKET_WORK: _ENGINEERING | _LEADS,
+    Action.TICKET_REPRIORITISE: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
+    Action.TICKET_REOPEN: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
+    Action.TICKET_CANCEL: frozenset({Role.TIER1, Role.TIER2}) | _LEADS,
+    Action.COMMENT_SHARED: _SUPPORT,
+    Action.COMMENT_INTERNAL: _ENGINEERING | _LEADS,
+    Action.IDENTIFIER_REVEAL: _ENGINEERING | frozenset({Role.ADMIN}),
+    Action.SLA_VIEW: _SUPPORT,
+    Action.SLA_MANAGE: frozenset({Role.ADMIN}),
+    Action.AUDIT_VIEW: frozenset({Role.ADMIN}),
+    Action.TOKEN_MANAGE_OWN: _SUPPORT,
+}
+
+
+def can(user: User | AnonymousUser | None, action: Action) -> bool:
+    """True when one of the person's roles allows ``action``. Signed-out people may do nothing."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    roles: frozenset[Role] = user.roles  # type: ignore[union-attr]
+    return bool(roles & MATRIX[action])
+
+
+def require(user: User | AnonymousUser | None, action: Action) -> None:
+    """Raise PermissionDenied naming the action when the person may not do it."""
+    if not can(user, action):
+        raise PermissionDenied(f"Your roles do not allow this action ({action.value}).")

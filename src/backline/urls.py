@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from backline.api import api
+
+admin.site.site_header = "Backline administration"
+admin.site.site_title = "Backline admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("backline.web.urls")),
+]
