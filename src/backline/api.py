@@ -36,8 +36,8 @@ class SessionAuth(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return user  # type: ignore[return-value]
+        if isinstance(user, User) and user.is_authenticated:
+            return user
         return None
 
 
@@ -53,7 +53,11 @@ api = NinjaAPI(
 
 
 def error_response(
-    request: HttpRequest, status: int, message: str, fields: dict[str, Any] | None = None, **extra: Any
+    request: HttpRequest,
+    status: int,
+    message: str,
+    fields: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> HttpResponse:
     body: dict[str, Any] = {"message": message, "fields": fields or {}}
     body.update(extra)

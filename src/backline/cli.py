@@ -1,9 +1,9 @@
 """The ``backline`` command: Django's management commands plus ``serve``, ``worker`` and ``demo``.
 
-    backline migrate            # any Django command works
-    backline serve              # production server (gunicorn) with static files from the app
-    backline worker             # background tasks (django-tasks database backend)
-    backline demo               # migrate, load demo data, serve with a worker, print the logins
+backline migrate            # any Django command works
+backline serve              # production server (gunicorn) with static files from the app
+backline worker             # background tasks (django-tasks database backend)
+backline demo               # migrate, load demo data, serve with a worker, print the logins
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ def serve(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="backline serve", description="Serve Backline over HTTP.")
     parser.add_argument("--host", default=os.environ.get("BACKLINE_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BACKLINE_PORT", "8000")))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BACKLINE_WEB_WORKERS", "2")))
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("BACKLINE_WEB_WORKERS", "2"))
+    )
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args(argv)
     _setup()
@@ -83,7 +85,9 @@ def demo(argv: list[str]) -> int:
     exe = [sys.executable, "-m", "backline.cli"]
     worker_proc = subprocess.Popen([*exe, "worker"])  # noqa: S603
     web_proc = subprocess.Popen([*exe, "serve", "--port", str(args.port)])  # noqa: S603
-    print(f"Backline is serving http://127.0.0.1:{args.port}  (Ctrl-C stops the server and the worker)")
+    print(
+        f"Backline is serving http://127.0.0.1:{args.port}  (Ctrl-C stops the server and the worker)"
+    )
 
     def stop(*_: object) -> None:
         for proc in (web_proc, worker_proc):

@@ -112,5 +112,7 @@ def allowed_hosts(debug: bool) -> list[str]:
         return ["127.0.0.1", "localhost", "[::1]", "testserver"]
     hosts = [h.strip() for h in raw.split(",") if h.strip()]
     if not hosts:
-        raise ConfigError("BACKLINE_ALLOWED_HOSTS must list at least one host name, comma-separated")
+        raise ConfigError(
+            "BACKLINE_ALLOWED_HOSTS must list at least one host name, comma-separated"
+        )
     return hosts

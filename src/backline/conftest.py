@@ -1,11 +1,11 @@
 """Shared test fixtures: the personas every permission test names.
 
-    tina     Tier 1 agent (Help Desk)
-    sam      Tier 2 specialist (Technical Support)
-    erin     Tier 3 engineer           frank   a second Tier 3 engineer
-    mona     Monitoring on-call        ivan    Investigator on-call
-    maggie   Support manager           ada     Admin
-    nobody   signed in, no role at all
+tina     Tier 1 agent (Help Desk)
+sam      Tier 2 specialist (Technical Support)
+erin     Tier 3 engineer           frank   a second Tier 3 engineer
+mona     Monitoring on-call        ivan    Investigator on-call
+maggie   Support manager           ada     Admin
+nobody   signed in, no role at all
 """
 
 from __future__ import annotations
@@ -143,7 +143,10 @@ TIER3_CONTEXT: dict[str, Any] = {
     "steps_to_reproduce": "Sign in, open Medications.",
     "expected_behaviour": "Active prescriptions are listed.",
     "actual_behaviour": "Empty list, no error shown.",
-    "troubleshooting_steps": ["Cleared cache and cookies", "Confirmed prescriptions in the clinical record"],
+    "troubleshooting_steps": [
+        "Cleared cache and cookies",
+        "Confirmed prescriptions in the clinical record",
+    ],
     "entry_criterion": "tier2_cannot_resolve",
 }
 

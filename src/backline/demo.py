@@ -42,7 +42,9 @@ PEOPLE = (
     DemoPerson("tina", "Tina Tier1", (Role.TIER1,), ("help-desk",)),
     DemoPerson("sam", "Sam Specialist", (Role.TIER2,), ("technical-support",)),
     DemoPerson("erin", "Erin Engineer", (Role.TIER3,), ("tier-3-support",)),
-    DemoPerson("frank", "Frank Fixer", (Role.TIER3, Role.MONITORING), ("tier-3-support", "monitoring")),
+    DemoPerson(
+        "frank", "Frank Fixer", (Role.TIER3, Role.MONITORING), ("tier-3-support", "monitoring")
+    ),
     DemoPerson("mona", "Mona Monitor", (Role.MONITORING,), ("monitoring",)),
     DemoPerson("ivan", "Ivan Investigator", (Role.INVESTIGATOR,), ("investigator",)),
     DemoPerson("maggie", "Maggie Manager", (Role.MANAGER,), ()),
@@ -78,15 +80,83 @@ def _context(**overrides: Any) -> dict[str, Any]:
 
 
 DEMO_TICKETS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("new", _context(title="RX - We can't access your medications right now", affected_user_id="1012345678V123456")),
-    ("acknowledged", _context(title="RX - Medications list empty although the record shows them", affected_user_id="1098765432V654321", priority="high")),
-    ("investigating", _context(title="SM - You are not connected to any care team", area="secure_messaging", affected_user_id="1011122233V445566", entry_criterion="integration_failure")),
-    ("waiting_requester", _context(title="MR - Lab results missing after facility transfer", area="medical_records", affected_user_id="1055566677V778899", suspected_upstream="oracle_health", oracle_health_site=True)),
-    ("waiting_partner", _context(title="Account deactivation blocked by identity correlation error", area="account", suspected_upstream="mpi", affected_user_id="1033344455V556677", entry_criterion="config_change")),
-    ("resolved", _context(title="RX - Refill button missing for one prescription", affected_user_id="1077788899V990011", priority="low")),
-    ("closed", _context(title="SM - Messages missing from the Sent folder", area="secure_messaging", affected_user_id="1022233344V112233")),
-    ("canceled", _context(title="RX - Duplicate of an earlier ticket", affected_user_id="1012345678V123456", priority="low")),
-    ("critical", _context(title="RX - Wrong patient's medication shown after refill", affected_user_id="1044455566V667788", priority="critical", entry_criterion="security")),
+    (
+        "new",
+        _context(
+            title="RX - We can't access your medications right now",
+            affected_user_id="1012345678V123456",
+        ),
+    ),
+    (
+        "acknowledged",
+        _context(
+            title="RX - Medications list empty although the record shows them",
+            affected_user_id="1098765432V654321",
+            priority="high",
+        ),
+    ),
+    (
+        "investigating",
+        _context(
+            title="SM - You are not connected to any care team",
+            area="secure_messaging",
+            affected_user_id="1011122233V445566",
+            entry_criterion="integration_failure",
+        ),
+    ),
+    (
+        "waiting_requester",
+        _context(
+            title="MR - Lab results missing after facility transfer",
+            area="medical_records",
+            affected_user_id="1055566677V778899",
+            suspected_upstream="oracle_health",
+            oracle_health_site=True,
+        ),
+    ),
+    (
+        "waiting_partner",
+        _context(
+            title="Account deactivation blocked by identity correlation error",
+            area="account",
+            suspected_upstream="mpi",
+            affected_user_id="1033344455V556677",
+            entry_criterion="config_change",
+        ),
+    ),
+    (
+        "resolved",
+        _context(
+            title="RX - Refill button missing for one prescription",
+            affected_user_id="1077788899V990011",
+            priority="low",
+        ),
+    ),
+    (
+        "closed",
+        _context(
+            title="SM - Messages missing from the Sent folder",
+            area="secure_messaging",
+            affected_user_id="1022233344V112233",
+        ),
+    ),
+    (
+        "canceled",
+        _context(
+            title="RX - Duplicate of an earlier ticket",
+            affected_user_id="1012345678V123456",
+            priority="low",
+        ),
+    ),
+    (
+        "critical",
+        _context(
+            title="RX - Wrong patient's medication shown after refill",
+            affected_user_id="1044455566V667788",
+            priority="critical",
+            entry_criterion="security",
+        ),
+    ),
 )
 
 
@@ -130,30 +200,50 @@ def demo_tickets(people: dict[str, User]) -> int:
         rest = {k: v for k, v in context.items() if k not in opening}
         ticket = services.ticket_escalate(ticket=ticket, actor=sam, to_tier=3, context=rest)
         engineer = frank if created % 2 else erin
-        if state in {"acknowledged", "investigating", "waiting_requester", "waiting_partner", "resolved", "closed", "critical"}:
+        if state in {
+            "acknowledged",
+            "investigating",
+            "waiting_requester",
+            "waiting_partner",
+            "resolved",
+            "closed",
+            "critical",
+        }:
             ticket = services.ticket_acknowledge(ticket=ticket, actor=engineer)
         if state == "investigating":
-            ticket = services.ticket_change_status(ticket=ticket, actor=engineer, to="investigating")
+            ticket = services.ticket_change_status(
+                ticket=ticket, actor=engineer, to="investigating"
+            )
             services.ticket_comment(
-                ticket=ticket, actor=engineer, internal=True,
+                ticket=ticket,
+                actor=engineer,
+                internal=True,
                 body="Care-team list comes back empty from the messaging API for this station.",
             )
         elif state == "waiting_requester":
             services.ticket_send_back(
-                ticket=ticket, actor=engineer,
+                ticket=ticket,
+                actor=engineer,
                 question="Which facility did the patient transfer from, and on what date?",
             )
         elif state == "waiting_partner":
-            services.ticket_change_status(ticket=ticket, actor=engineer, to="waiting_partner", note="MPI / identity team")
+            services.ticket_change_status(
+                ticket=ticket, actor=engineer, to="waiting_partner", note="MPI / identity team"
+            )
         elif state in {"resolved", "closed"}:
             ticket = services.ticket_resolve(
-                ticket=ticket, actor=engineer, summary="Stale cache entry for the user's prescriptions cleared.",
-                root_cause="user_data", workaround="Ask the patient to sign out and in again.",
+                ticket=ticket,
+                actor=engineer,
+                summary="Stale cache entry for the user's prescriptions cleared.",
+                root_cause="user_data",
+                workaround="Ask the patient to sign out and in again.",
                 code_change_needed=False,
             )
             if state == "closed":
                 services.ticket_change_status(ticket=ticket, actor=engineer, to="closed")
         elif state == "canceled":
-            services.ticket_cancel(ticket=ticket, actor=engineer, reason="Duplicate of an earlier ticket.")
+            services.ticket_cancel(
+                ticket=ticket, actor=engineer, reason="Duplicate of an earlier ticket."
+            )
         created += 1
     return created

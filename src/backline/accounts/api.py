@@ -63,12 +63,18 @@ def me(request: HttpRequest) -> MeOut:
     )
 
 
-@router.get("/me/tokens", response=list[TokenOut], summary="Your API tokens (secrets are never shown again)")
+@router.get(
+    "/me/tokens", response=list[TokenOut], summary="Your API tokens (secrets are never shown again)"
+)
 def list_tokens(request: HttpRequest) -> list[ApiToken]:
     return list(_user(request).api_tokens.all())
 
 
-@router.post("/me/tokens", response={201: TokenCreatedOut}, summary="Create an API token; the secret is shown once")
+@router.post(
+    "/me/tokens",
+    response={201: TokenCreatedOut},
+    summary="Create an API token; the secret is shown once",
+)
 def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenCreatedOut]:
     token, secret = api_token_create(user=_user(request), name=payload.name)
     return 201, TokenCreatedOut(

@@ -69,7 +69,7 @@ def can(user: User | AnonymousUser | None, action: Action) -> bool:
     """True when one of the person's roles allows ``action``. Signed-out people may do nothing."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    roles: frozenset[Role] = user.roles  # type: ignore[union-attr]
+    roles: frozenset[Role] = user.roles
     return bool(roles & MATRIX[action])
 
 

@@ -41,11 +41,15 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     require(user, Action.TOKEN_MANAGE_OWN)
     name = name.strip()
     if not name:
-        raise InvalidInput("Name the token (e.g. 'laptop scripts').", {"name": ["This field is required."]})
+        raise InvalidInput(
+            "Name the token (e.g. 'laptop scripts').", {"name": ["This field is required."]}
+        )
     if len(name) > 100:
         raise InvalidInput("The token name is too long.", {"name": ["At most 100 characters."]})
     secret = new_token_secret()
-    token = ApiToken.objects.create(user=user, name=name, digest=token_digest(secret), hint=secret[:8])
+    token = ApiToken.objects.create(
+        user=user, name=name, digest=token_digest(secret), hint=secret[:8]
+    )
     audit_record(actor=user, action="token.create", detail={"token": token.pk, "name": name})
     return token, secret
 

@@ -20,13 +20,17 @@ def default_hours() -> dict[str, list[list[str]]]:
 def _parse_hours(raw: Any) -> dict[int, list[tuple[time, time]]]:
     """``{"0": [["09:00", "17:00"]], ...}`` -> weekday -> [(open, close)]; "24:00" means midnight."""
     if not isinstance(raw, dict):
-        raise ValidationError({"weekly_hours": "must map weekday numbers 0-6 to lists of [open, close]"})
+        raise ValidationError(
+            {"weekly_hours": "must map weekday numbers 0-6 to lists of [open, close]"}
+        )
     parsed: dict[int, list[tuple[time, time]]] = {}
     for key, intervals in raw.items():
         try:
             day = int(key)
         except (TypeError, ValueError):
-            raise ValidationError({"weekly_hours": f"{key!r} is not a weekday number 0-6"}) from None
+            raise ValidationError(
+                {"weekly_hours": f"{key!r} is not a weekday number 0-6"}
+            ) from None
         if not 0 <= day <= 6 or not isinstance(intervals, list):
             raise ValidationError({"weekly_hours": f"weekday {key!r} must be 0-6 with a list"})
         parsed[day] = []

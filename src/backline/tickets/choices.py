@@ -94,7 +94,11 @@ class Area(models.TextChoices):
     OTHER = "other", "Other"
 
 
-AREA_TITLE_PREFIX = {Area.MEDICAL_RECORDS: "MR - ", Area.SECURE_MESSAGING: "SM - ", Area.MEDICATIONS: "RX - "}
+AREA_TITLE_PREFIX = {
+    Area.MEDICAL_RECORDS: "MR - ",
+    Area.SECURE_MESSAGING: "SM - ",
+    Area.MEDICATIONS: "RX - ",
+}
 
 
 class Upstream(models.TextChoices):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from backline.accounts.models import User
 from backline.accounts.permissions import Action, can, require
@@ -89,16 +89,20 @@ def _check_choices(name: str, values: tuple[str, ...], allowed: list[str]) -> No
 
 def tickets_for_queue(*, user: User, filters: QueueFilters, now: datetime) -> QuerySet[Ticket]:
     """Tickets for a queue view, filtered in the database, sorted by SLA due time by default."""
-    from django.db.models import Case, IntegerField, Value, When
-
     require(user, Action.TICKET_VIEW)
     _check_choices("status", filters.status, Status.values)
     _check_choices("priority", filters.priority, Priority.values)
     _check_choices("area", filters.area, Area.values)
     _check_choices("upstream", filters.upstream, Upstream.values)
-    _check_choices("sla", filters.sla, [SlaState.ON_TRACK, SlaState.AT_RISK, SlaState.BREACHED, SlaState.PAUSED])
+    _check_choices(
+        "sla",
+        filters.sla,
+        [SlaState.ON_TRACK, SlaState.AT_RISK, SlaState.BREACHED, SlaState.PAUSED],
+    )
     if filters.sort not in SORTS:
-        raise InvalidInput(f"Unknown sort {filters.sort!r}.", {"sort": [f"Choose from {', '.join(SORTS)}."]})
+        raise InvalidInput(
+            f"Unknown sort {filters.sort!r}.", {"sort": [f"Choose from {', '.join(SORTS)}."]}
+        )
     if filters.tier is not None and filters.tier not in Tier.values:
         raise InvalidInput("Unknown tier.", {"tier": ["Choose 1, 2 or 3."]})
 
@@ -141,8 +145,6 @@ def tickets_for_queue(*, user: User, filters: QueueFilters, now: datetime) -> Qu
             output_field=IntegerField(),
         )
     )
-    from django.db.models import F
-
     order = SORTS[filters.sort]
     if filters.sort == "due":
         return qs.order_by(F("next_due_at").asc(nulls_last=True), "id")
@@ -151,7 +153,9 @@ def tickets_for_queue(*, user: User, filters: QueueFilters, now: datetime) -> Qu
 
 def _sla_q(states: tuple[str, ...], now: datetime) -> Q:
     open_running = Q(status__in=OPEN_STATUSES, paused_at__isnull=True, sla_started_at__isnull=False)
-    breached = Q(ack_breached=True) | Q(resolve_breached=True) | (open_running & Q(next_due_at__lte=now))
+    breached = (
+        Q(ack_breached=True) | Q(resolve_breached=True) | (open_running & Q(next_due_at__lte=now))
+    )
     at_risk = open_running & Q(next_risk_at__lte=now, next_due_at__gt=now) & ~breached
     paused = Q(paused_at__isnull=False, status__in=OPEN_STATUSES) & ~breached
     on_track = open_running & (Q(next_risk_at__gt=now) | Q(next_risk_at__isnull=True)) & ~breached

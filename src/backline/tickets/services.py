@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -92,7 +93,7 @@ def _log(
 
 def _notify_changed(ticket: Ticket, event: str, actor: User | None) -> None:
     for hook in changed_hooks:
-        transaction.on_commit(lambda hook=hook: hook(ticket, event, actor))
+        transaction.on_commit(partial(hook, ticket, event, actor))
 
 
 def _clean_steps(value: Any) -> list[str]:
@@ -150,17 +151,23 @@ def _full_clean(ticket: Ticket) -> None:
 
 
 def _summarise(fields: Mapping[str, list[str]]) -> str:
-    return "Please correct: " + "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
+    return "Please correct: " + "; ".join(
+        f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()
+    )
 
 
 def missing_context(ticket: Ticket, to_tier: int) -> dict[str, list[str]]:
     """What an escalation to ``to_tier`` lacks, field by field (empty when complete)."""
     missing: dict[str, list[str]] = {}
     if to_tier >= Tier.TIER2 and not ticket.troubleshooting_steps:
-        missing["troubleshooting_steps"] = ["List at least one troubleshooting step already performed."]
+        missing["troubleshooting_steps"] = [
+            "List at least one troubleshooting step already performed."
+        ]
     if to_tier >= Tier.TIER3:
         if not ticket.affected_user_id:
-            missing["affected_user_id"] = ["Give the affected portal user's identifier (ICN or UUID)."]
+            missing["affected_user_id"] = [
+                "Give the affected portal user's identifier (ICN or UUID)."
+            ]
         if ticket.occurred_at is None:
             missing["occurred_at"] = ["Say when it happened (a time or the start of a window)."]
         if not ticket.entry_criterion:
@@ -237,7 +244,10 @@ def ticket_escalate(
         raise Conflict(
             f"{ticket.number} is at Tier {ticket.tier}; it can only be escalated to a higher tier."
         )
-    require(actor, Action.TICKET_ESCALATE_TIER3 if to_tier == Tier.TIER3 else Action.TICKET_ESCALATE_TIER2)
+    require(
+        actor,
+        Action.TICKET_ESCALATE_TIER3 if to_tier == Tier.TIER3 else Action.TICKET_ESCALATE_TIER2,
+    )
     if not ticket.is_open:
         raise Conflict(f"{ticket.number} is {ticket.get_status_display()}; reopen it first.")
     before = ticket.tier
@@ -267,8 +277,10 @@ def ticket_escalate(
 
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read the row under a lock (PostgreSQL row lock; SQLite serialises writers anyway)."""
-    return Ticket.objects.select_for_update(of=("self",)).select_related("sla_calendar", "assignee").get(
-        pk=ticket.pk
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("sla_calendar", "assignee")
+        .get(pk=ticket.pk)
     )
 
 
@@ -295,7 +307,9 @@ def _close_pause(ticket: Ticket, now: datetime) -> None:
         ticket.paused_at = None
 
 
-def _set_status(ticket: Ticket, actor: User | None, to: str, *, body: str = "", now: datetime) -> None:
+def _set_status(
+    ticket: Ticket, actor: User | None, to: str, *, body: str = "", now: datetime
+) -> None:
     _check_transition(ticket, to)
     before = ticket.status
     ticket.status = to
@@ -326,7 +340,9 @@ def _set_status(ticket: Ticket, actor: User | None, to: str, *, body: str = "", 
 def _require_tier3_work(ticket: Ticket, actor: User) -> None:
     require(actor, Action.TICKET_WORK)
     if ticket.tier != Tier.TIER3:
-        raise Conflict(f"{ticket.number} is at Tier {ticket.tier}; Tier 3 actions need it at Tier 3.")
+        raise Conflict(
+            f"{ticket.number} is at Tier {ticket.tier}; Tier 3 actions need it at Tier 3."
+        )
 
 
 @transaction.atomic
@@ -341,7 +357,9 @@ def ticket_acknowledge(*, ticket: Ticket, actor: User) -> Ticket:
     """
     require(actor, Action.TICKET_ACKNOWLEDGE)
     if ticket.tier != Tier.TIER3:
-        raise Conflict(f"{ticket.number} is at Tier {ticket.tier}; only Tier 3 tickets are acknowledged.")
+        raise Conflict(
+            f"{ticket.number} is at Tier {ticket.tier}; only Tier 3 tickets are acknowledged."
+        )
     now = _now()
     claimed = Ticket.objects.filter(
         pk=ticket.pk, acknowledged_at__isnull=True, status=Status.NEW
@@ -376,9 +394,13 @@ def ticket_change_status(*, ticket: Ticket, actor: User, to: str, note: str = ""
     """Move a Tier 3 ticket through the status machine (resolve, send back and reopen have their own)."""
     ticket = _lock(ticket)
     if to not in Status.values:
-        raise InvalidInput(f"Unknown status {to!r}.", {"status": [f"Choose one of {', '.join(Status.values)}."]})
+        raise InvalidInput(
+            f"Unknown status {to!r}.", {"status": [f"Choose one of {', '.join(Status.values)}."]}
+        )
     if to == Status.RESOLVED:
-        raise InvalidInput("Use resolve, which records the resolution.", {"status": ["Use resolve."]})
+        raise InvalidInput(
+            "Use resolve, which records the resolution.", {"status": ["Use resolve."]}
+        )
     if to == Status.CANCELED:
         return ticket_cancel(ticket=ticket, actor=actor, reason=note)
     _require_tier3_work(ticket, actor)
@@ -392,12 +414,21 @@ def ticket_change_status(*, ticket: Ticket, actor: User, to: str, note: str = ""
             )
         ticket.waiting_on = note[:100]
     _check_transition(ticket, to)
-    if ticket.acknowledged_at is None and to == Status.INVESTIGATING and can(actor, Action.TICKET_ACKNOWLEDGE):
+    if (
+        ticket.acknowledged_at is None
+        and to == Status.INVESTIGATING
+        and can(actor, Action.TICKET_ACKNOWLEDGE)
+    ):
         # Starting work on a New ticket is the first ownership action: it acknowledges.
         ticket.acknowledged_at = now
         ticket.acknowledged_by = actor
         ticket.assignee = actor
-        _log(ticket, actor, TimelineKind.ACKNOWLEDGED, body="Acknowledged by starting the investigation.")
+        _log(
+            ticket,
+            actor,
+            TimelineKind.ACKNOWLEDGED,
+            body="Acknowledged by starting the investigation.",
+        )
     _set_status(ticket, actor, to, body=note, now=now)
     _notify_changed(ticket, "status", actor)
     return ticket
@@ -409,12 +440,22 @@ def ticket_send_back(*, ticket: Ticket, actor: User, question: str) -> Ticket:
     ticket = _lock(ticket)
     _require_tier3_work(ticket, actor)
     if not question.strip():
-        raise InvalidInput("Write the question for Tier 2.", {"question": ["This field is required."]})
+        raise InvalidInput(
+            "Write the question for Tier 2.", {"question": ["This field is required."]}
+        )
     now = _now()
     _check_transition(ticket, Status.WAITING_REQUESTER)
     ticket.tier = Tier.TIER2
     _set_status(ticket, actor, Status.WAITING_REQUESTER, now=now)
-    _log(ticket, actor, TimelineKind.SENT_BACK, field="tier", old="Tier 3", new="Tier 2", body=question.strip())
+    _log(
+        ticket,
+        actor,
+        TimelineKind.SENT_BACK,
+        field="tier",
+        old="Tier 3",
+        new="Tier 2",
+        body=question.strip(),
+    )
     _notify_changed(ticket, "sent_back", actor)
     return ticket
 
@@ -431,13 +472,23 @@ def ticket_answer(*, ticket: Ticket, actor: User, answer: str) -> Ticket:
     now = _now()
     ticket.tier = Tier.TIER3
     _set_status(ticket, actor, Status.INVESTIGATING, now=now)
-    _log(ticket, actor, TimelineKind.ANSWERED, field="tier", old="Tier 2", new="Tier 3", body=answer.strip())
+    _log(
+        ticket,
+        actor,
+        TimelineKind.ANSWERED,
+        field="tier",
+        old="Tier 2",
+        new="Tier 3",
+        body=answer.strip(),
+    )
     _notify_changed(ticket, "answered", actor)
     return ticket
 
 
 @transaction.atomic
-def ticket_comment(*, ticket: Ticket, actor: User, body: str, internal: bool = False) -> TimelineEntry:
+def ticket_comment(
+    *, ticket: Ticket, actor: User, body: str, internal: bool = False
+) -> TimelineEntry:
     """Add a comment: internal (Tier 3 and up only) or shared with the lower tiers."""
     require(actor, Action.COMMENT_INTERNAL if internal else Action.COMMENT_SHARED)
     if not body.strip():
@@ -483,7 +534,11 @@ def ticket_resolve(
         actor,
         TimelineKind.RESOLVED,
         body=ticket.resolution_summary,
-        data={"root_cause": root_cause, "workaround": ticket.workaround, "follow_up_url": ticket.follow_up_url},
+        data={
+            "root_cause": root_cause,
+            "workaround": ticket.workaround,
+            "follow_up_url": ticket.follow_up_url,
+        },
     )
     _notify_changed(ticket, "resolved", actor)
     return ticket
@@ -501,7 +556,9 @@ def ticket_reopen(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
             allowed=ticket.allowed_transitions(),
         )
     if not reason.strip():
-        raise InvalidInput("Say why the ticket is reopened.", {"reason": ["This field is required."]})
+        raise InvalidInput(
+            "Say why the ticket is reopened.", {"reason": ["This field is required."]}
+        )
     _set_status(ticket, actor, Status.INVESTIGATING, body=reason.strip(), now=_now())
     _log(ticket, actor, TimelineKind.REOPENED, body=reason.strip())
     _notify_changed(ticket, "reopened", actor)
@@ -516,7 +573,9 @@ def ticket_cancel(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
     else:
         require(actor, Action.TICKET_CANCEL)
     if not reason.strip():
-        raise InvalidInput("Say why the ticket is canceled.", {"reason": ["This field is required."]})
+        raise InvalidInput(
+            "Say why the ticket is canceled.", {"reason": ["This field is required."]}
+        )
     _set_status(ticket, actor, Status.CANCELED, body=reason.strip(), now=_now())
     _notify_changed(ticket, "canceled", actor)
     return ticket
@@ -529,7 +588,8 @@ def ticket_set_priority(*, ticket: Ticket, actor: User, priority: str, reason: s
     require(actor, Action.TICKET_REPRIORITISE)
     if priority not in Priority.values:
         raise InvalidInput(
-            f"Unknown priority {priority!r}.", {"priority": [f"Choose one of {', '.join(Priority.values)}."]}
+            f"Unknown priority {priority!r}.",
+            {"priority": [f"Choose one of {', '.join(Priority.values)}."]},
         )
     if not ticket.is_open:
         raise Conflict(f"{ticket.number} is {ticket.get_status_display()}; reopen it first.")
@@ -560,7 +620,9 @@ def ticket_set_priority(*, ticket: Ticket, actor: User, priority: str, reason: s
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor: User | None, assignee: User | None, reason: str) -> Ticket:
+def ticket_assign(
+    *, ticket: Ticket, actor: User | None, assignee: User | None, reason: str
+) -> Ticket:
     """Set the assignee (routing, handoff, or a lead reassigning). ``actor`` None means the system."""
     if actor is not None:
         require(actor, Action.TICKET_WORK)
@@ -584,13 +646,15 @@ def tickets_close_resolved(*, now: datetime | None = None, after: timedelta) -> 
     """Close tickets Resolved for longer than ``after``. Safe to run twice; returns how many closed."""
     now = now or _now()
     closed = 0
-    for pk in Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lte=now - after).values_list(
-        "pk", flat=True
-    ):
+    for pk in Ticket.objects.filter(
+        status=Status.RESOLVED, resolved_at__lte=now - after
+    ).values_list("pk", flat=True):
         with transaction.atomic():
             ticket = Ticket.objects.select_for_update().get(pk=pk)
             if ticket.status != Status.RESOLVED:
                 continue
-            _set_status(ticket, None, Status.CLOSED, body="Closed automatically after resolution.", now=now)
+            _set_status(
+                ticket, None, Status.CLOSED, body="Closed automatically after resolution.", now=now
+            )
             closed += 1
     return closed

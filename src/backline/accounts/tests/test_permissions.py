@@ -54,7 +54,9 @@ def test_matrix(make_person: Callable[[str], User], persona: str, action: Action
 
 
 @pytest.mark.django_db
-def test_signed_out_and_deactivated_people_may_do_nothing(make_person: Callable[[str], User]) -> None:
+def test_signed_out_and_deactivated_people_may_do_nothing(
+    make_person: Callable[[str], User],
+) -> None:
     ada = make_person("ada")
     ada.is_active = False
     ada.save()

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,22 +14,35 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('action', models.CharField(db_index=True, max_length=64)),
-                ('subject_digest', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('ticket_number', models.CharField(blank=True, db_index=True, max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('query', models.TextField(blank=True)),
-                ('result_count', models.IntegerField(null=True)),
-                ('unmasked', models.BooleanField(default=False)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("action", models.CharField(db_index=True, max_length=64)),
+                ("subject_digest", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("ticket_number", models.CharField(blank=True, db_index=True, max_length=20)),
+                ("reason", models.TextField(blank=True)),
+                ("query", models.TextField(blank=True)),
+                ("result_count", models.IntegerField(null=True)),
+                ("unmasked", models.BooleanField(default=False)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
     ]

@@ -30,7 +30,9 @@ def test_tier1_ticket_gets_a_friendly_number_and_a_created_entry(tina: User) -> 
     assert [e.kind for e in ticket.timeline.all()] == ["created"]
 
 
-def test_escalation_to_tier2_needs_troubleshooting_steps_and_saves_nothing_without(tina: User) -> None:
+def test_escalation_to_tier2_needs_troubleshooting_steps_and_saves_nothing_without(
+    tina: User,
+) -> None:
     ticket = opened_by(tina)
     with pytest.raises(InvalidInput) as err:
         services.ticket_escalate(ticket=ticket, actor=tina, to_tier=2)
@@ -44,7 +46,9 @@ def test_escalation_to_tier3_lists_exactly_what_is_missing(tina: User, sam: User
     ticket = opened_by(tina, troubleshooting_steps=["Reset password"])
     services.ticket_escalate(ticket=ticket, actor=tina, to_tier=2)
     with pytest.raises(InvalidInput) as err:
-        services.ticket_escalate(ticket=ticket, actor=sam, to_tier=3, context={"description": "new text"})
+        services.ticket_escalate(
+            ticket=ticket, actor=sam, to_tier=3, context={"description": "new text"}
+        )
     assert set(err.value.fields) == {"affected_user_id", "occurred_at", "entry_criterion"}
     assert "affected_user_id" in err.value.message
     ticket.refresh_from_db()
@@ -78,7 +82,9 @@ def test_tier1_cannot_escalate_to_tier3(tina: User, tier3_context: dict[str, Any
         services.ticket_escalate(ticket=ticket, actor=tina, to_tier=3)
 
 
-def test_tier1_cannot_open_a_ticket_directly_at_tier3(tina: User, tier3_context: dict[str, Any]) -> None:
+def test_tier1_cannot_open_a_ticket_directly_at_tier3(
+    tina: User, tier3_context: dict[str, Any]
+) -> None:
     with pytest.raises(InvalidInput, match="Tier 1 at most"):
         services.ticket_create(actor=tina, fields=tier3_context, tier=3)
     assert not Ticket.objects.exists()
@@ -97,7 +103,9 @@ def test_acknowledge_takes_ownership(tier3_ticket: Ticket, erin: User) -> None:
     assert ticket.next_due_at == ticket.resolve_due_at
 
 
-def test_second_acknowledgement_is_told_who_won(tier3_ticket: Ticket, erin: User, frank: User) -> None:
+def test_second_acknowledgement_is_told_who_won(
+    tier3_ticket: Ticket, erin: User, frank: User
+) -> None:
     services.ticket_acknowledge(ticket=tier3_ticket, actor=erin)
     with pytest.raises(Conflict, match="already acknowledged by Erin"):
         services.ticket_acknowledge(ticket=tier3_ticket, actor=frank)
@@ -126,7 +134,9 @@ def test_illegal_transition_names_the_allowed_ones(tier3_ticket: Ticket, erin: U
 
 def test_resolved_can_be_reopened(tier3_ticket: Ticket, erin: User) -> None:
     services.ticket_acknowledge(ticket=tier3_ticket, actor=erin)
-    ticket = services.ticket_resolve(ticket=tier3_ticket, actor=erin, summary="Fixed", root_cause="user_data")
+    ticket = services.ticket_resolve(
+        ticket=tier3_ticket, actor=erin, summary="Fixed", root_cause="user_data"
+    )
     assert ticket.resolved_at is not None
     ticket = services.ticket_reopen(ticket=ticket, actor=erin, reason="Patient says it is back")
     assert ticket.status == Status.INVESTIGATING and ticket.resolved_at is None
@@ -185,9 +195,17 @@ def test_resolved_tickets_close_automatically(tier3_ticket: Ticket, erin: User) 
     from django.utils import timezone
 
     services.ticket_acknowledge(ticket=tier3_ticket, actor=erin)
-    services.ticket_resolve(ticket=tier3_ticket, actor=erin, summary="Fixed", root_cause="user_data")
+    services.ticket_resolve(
+        ticket=tier3_ticket, actor=erin, summary="Fixed", root_cause="user_data"
+    )
     now = timezone.now()
-    assert services.tickets_close_resolved(now=now + timedelta(days=2), after=timedelta(days=3)) == 0
-    assert services.tickets_close_resolved(now=now + timedelta(days=4), after=timedelta(days=3)) == 1
-    assert services.tickets_close_resolved(now=now + timedelta(days=4), after=timedelta(days=3)) == 0
+    assert (
+        services.tickets_close_resolved(now=now + timedelta(days=2), after=timedelta(days=3)) == 0
+    )
+    assert (
+        services.tickets_close_resolved(now=now + timedelta(days=4), after=timedelta(days=3)) == 1
+    )
+    assert (
+        services.tickets_close_resolved(now=now + timedelta(days=4), after=timedelta(days=3)) == 0
+    )
     assert Ticket.objects.get(pk=tier3_ticket.pk).status == Status.CLOSED

@@ -39,7 +39,9 @@ def berlin_every_day() -> Calendar:
     )
 
 
-def ticket_on(calendar: Calendar, creator: User, *, start: datetime, ack: int, resolve: int) -> Ticket:
+def ticket_on(
+    calendar: Calendar, creator: User, *, start: datetime, ack: int, resolve: int
+) -> Ticket:
     ticket = Ticket.objects.create(
         number=f"T-{Ticket.objects.count() + 1}",
         title="t",
@@ -66,13 +68,18 @@ def test_published_fact_berlin_weekdays(berlin_weekdays: Calendar, sam: User) ->
 def test_published_fact_pause_waiting_on_requester(berlin_every_day: Calendar, sam: User) -> None:
     ticket = ticket_on(berlin_every_day, sam, start=utc(2013, 6, 4, 9, 0), ack=120, resolve=600)
     TicketPause.objects.create(
-        ticket=ticket, started_at=utc(2013, 6, 4, 10), ended_at=utc(2013, 6, 4, 15), reason="waiting_requester"
+        ticket=ticket,
+        started_at=utc(2013, 6, 4, 10),
+        ended_at=utc(2013, 6, 4, 15),
+        reason="waiting_requester",
     )
     sla.sla_recompute(ticket, now=utc(2013, 6, 4, 15))
     assert ticket.ack_due_at == utc(2013, 6, 4, 16, 0)
 
 
-def test_state_moves_from_on_track_to_at_risk_to_breached(berlin_weekdays: Calendar, sam: User) -> None:
+def test_state_moves_from_on_track_to_at_risk_to_breached(
+    berlin_weekdays: Calendar, sam: User
+) -> None:
     ticket = ticket_on(berlin_weekdays, sam, start=utc(2013, 3, 21, 9, 30), ack=60, resolve=240)
     assert ticket.ack_risk_at == utc(2013, 3, 21, 10, 15)
     assert ticket.sla_state(utc(2013, 3, 21, 10, 14)) == SlaState.ON_TRACK
@@ -117,7 +124,10 @@ def test_priority_change_reevaluates_from_the_original_start(
 
 
 def test_default_policies_follow_the_published_table() -> None:
-    table = {p.priority: (p.acknowledge_minutes, p.resolve_minutes, p.calendar.is_24x7) for p in SlaPolicy.objects.select_related("calendar")}
+    table = {
+        p.priority: (p.acknowledge_minutes, p.resolve_minutes, p.calendar.is_24x7)
+        for p in SlaPolicy.objects.select_related("calendar")
+    }
     assert table == {
         "critical": (60, 24 * 60, True),
         "high": (4 * 60, 2 * 8 * 60, False),
