@@ -164,7 +164,8 @@ def _calendar_save(*, actor: User, calendar: Calendar, data: CalendarIn) -> Cale
     calendar.weekly_hours = data.weekly_hours
     calendar.us_federal_holidays = data.us_federal_holidays
     try:
-        calendar.full_clean()
+        # A 24x7 calendar ignores its hours, so they may be left empty.
+        calendar.full_clean(exclude=["weekly_hours"] if data.is_24x7 else None)
     except ValidationError as exc:
         fields = {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
         summary = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
@@ -231,7 +232,9 @@ def delete_calendar(request: HttpRequest, calendar_id: int) -> HttpStatus[None]:
         with transaction.atomic():
             calendar.delete()
             audit_record(
-                actor=user, action="calendar.delete", detail={"calendar": calendar_id, "name": calendar.name}
+                actor=user,
+                action="calendar.delete",
+                detail={"calendar": calendar_id, "name": calendar.name},
             )
     except ProtectedError:
         raise Conflict(

@@ -87,8 +87,8 @@ class TicketContextIn(StrictIn):
 
 
 class TicketCreateIn(TicketContextIn):
-    title: str = Field(..., max_length=200)  # type: ignore[assignment]
-    description: str  # type: ignore[assignment]
+    title: str = Field(..., max_length=200)
+    description: str
     tier: Literal[1, 2, 3] | None = Field(
         None, description="Open at a lower tier than your own (default: your highest tier)."
     )
@@ -143,9 +143,7 @@ class QueueIn(Schema):
     assignee: str = Field("", description="A username, or 'none' for unassigned.")
     area: list[str] = Field(default_factory=list, description=", ".join(Area.values))
     upstream: list[str] = Field(default_factory=list, description=", ".join(Upstream.values))
-    sla: list[str] = Field(
-        default_factory=list, description="on_track, at_risk, breached, paused."
-    )
+    sla: list[str] = Field(default_factory=list, description="on_track, at_risk, breached, paused.")
     q: str = Field("", description="Words in the title, description or external references.")
     include_closed: bool = False
     sort: str = Field("due", description=", ".join(selectors.SORTS))
@@ -416,7 +414,7 @@ def _queue_queryset(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     # One query for the page however many rows: every person shown is joined, and the holidays
     # of the (few) calendars behind the remaining-time figure arrive in one extra query.
     return queryset.select_related(
-        "assignee", "escalated_by", "acknowledged_by", "sla_calendar"
+        "assignee", "created_by", "escalated_by", "acknowledged_by", "sla_calendar"
     ).prefetch_related(Prefetch("sla_calendar__holidays", queryset=Holiday.objects.all()))
 
 
@@ -492,10 +490,15 @@ def acknowledge(request: HttpRequest, number: str) -> dict[str, Any]:
     return _answer(request, number)
 
 
-@router.post("/{number}/status", response=TicketOut, summary="Move a Tier 3 ticket to another status")
+@router.post(
+    "/{number}/status", response=TicketOut, summary="Move a Tier 3 ticket to another status"
+)
 def change_status(request: HttpRequest, number: str, payload: StatusIn) -> dict[str, Any]:
     services.ticket_change_status(
-        ticket=_ticket(request, number), actor=_user(request), to=payload.to.value, note=payload.note
+        ticket=_ticket(request, number),
+        actor=_user(request),
+        to=payload.to.value,
+        note=payload.note,
     )
     return _answer(request, number)
 
@@ -518,7 +521,9 @@ def send_back(request: HttpRequest, number: str, payload: SendBackIn) -> dict[st
     summary="Answer Tier 3's question (back to Tier 3; the clock resumes, never restarts)",
 )
 def answer(request: HttpRequest, number: str, payload: AnswerIn) -> dict[str, Any]:
-    services.ticket_answer(ticket=_ticket(request, number), actor=_user(request), answer=payload.answer)
+    services.ticket_answer(
+        ticket=_ticket(request, number), actor=_user(request), answer=payload.answer
+    )
     return _answer(request, number)
 
 
@@ -527,9 +532,7 @@ def answer(request: HttpRequest, number: str, payload: AnswerIn) -> dict[str, An
     response={201: TimelineEntryOut},
     summary="Comment: shared with the lower tiers, or internal (Tier 3 and up)",
 )
-def comment(
-    request: HttpRequest, number: str, payload: CommentIn
-) -> HttpStatus[dict[str, Any]]:
+def comment(request: HttpRequest, number: str, payload: CommentIn) -> HttpStatus[dict[str, Any]]:
     entry = services.ticket_comment(
         ticket=_ticket(request, number),
         actor=_user(request),
@@ -550,7 +553,9 @@ def timeline(request: HttpRequest, number: str) -> list[dict[str, Any]]:
     return [_entry(entry) for entry in selectors.timeline_for_user(user=user, ticket=ticket)]
 
 
-@router.post("/{number}/resolve", response=TicketOut, summary="Resolve with a summary and root cause")
+@router.post(
+    "/{number}/resolve", response=TicketOut, summary="Resolve with a summary and root cause"
+)
 def resolve(request: HttpRequest, number: str, payload: ResolveIn) -> dict[str, Any]:
     services.ticket_resolve(
         ticket=_ticket(request, number),
@@ -566,13 +571,17 @@ def resolve(request: HttpRequest, number: str, payload: ResolveIn) -> dict[str, 
 
 @router.post("/{number}/reopen", response=TicketOut, summary="Reopen a Resolved ticket")
 def reopen(request: HttpRequest, number: str, payload: ReasonIn) -> dict[str, Any]:
-    services.ticket_reopen(ticket=_ticket(request, number), actor=_user(request), reason=payload.reason)
+    services.ticket_reopen(
+        ticket=_ticket(request, number), actor=_user(request), reason=payload.reason
+    )
     return _answer(request, number)
 
 
 @router.post("/{number}/cancel", response=TicketOut, summary="Cancel an open ticket")
 def cancel(request: HttpRequest, number: str, payload: ReasonIn) -> dict[str, Any]:
-    services.ticket_cancel(ticket=_ticket(request, number), actor=_user(request), reason=payload.reason)
+    services.ticket_cancel(
+        ticket=_ticket(request, number), actor=_user(request), reason=payload.reason
+    )
     return _answer(request, number)
 
 
@@ -596,12 +605,9 @@ def set_priority(request: HttpRequest, number: str, payload: PriorityIn) -> dict
     response=IdentifierOut,
     summary="The affected user's identifier unmasked (engineers and admins; audited)",
 )
-def identifier(
-    request: HttpRequest, number: str, params: Query[IdentifierQuery]
-) -> dict[str, str]:
+def identifier(request: HttpRequest, number: str, params: Query[IdentifierQuery]) -> dict[str, str]:
     ticket = _ticket(request, number)
     value = selectors.ticket_identifier_for_user(
         user=_user(request), ticket=ticket, reason=params.reason.strip()
     )
     return {"number": ticket.number, "affected_user_id": value, "masked": mask_identifier(value)}
-

@@ -100,7 +100,9 @@ def fresh(ticket: Ticket) -> Ticket:
     return Ticket.objects.get(pk=ticket.pk)
 
 
-def assert_error(response: Any, status: int, field: str | None = None, says: str = "") -> dict[str, Any]:
+def assert_error(
+    response: Any, status: int, field: str | None = None, says: str = ""
+) -> dict[str, Any]:
     assert response.status_code == status, response.content
     body: dict[str, Any] = response.json()
     assert isinstance(body["message"], str) and body["message"]
@@ -189,7 +191,8 @@ def test_interactive_docs_load() -> None:
 
 def test_tier1_agent_opens_a_ticket(api_as: Callable[[str], ApiClient]) -> None:
     response = api_as("tina").post(
-        "tickets", {"title": "Cannot sign in", "description": "Patient locked out.", "area": "account"}
+        "tickets",
+        {"title": "Cannot sign in", "description": "Patient locked out.", "area": "account"},
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -232,7 +235,9 @@ def test_the_identifier_is_masked_in_the_ticket(
     assert ICN not in erin.get("tickets").content.decode()
 
 
-def test_tier2_cannot_open_without_troubleshooting_steps(api_as: Callable[[str], ApiClient]) -> None:
+def test_tier2_cannot_open_without_troubleshooting_steps(
+    api_as: Callable[[str], ApiClient],
+) -> None:
     response = api_as("sam").post("tickets", {"title": "t", "description": "d"})
     body = assert_error(response, 422, "troubleshooting_steps")
     assert set(body["fields"]) == {"troubleshooting_steps"}
@@ -265,7 +270,8 @@ BASE = {"title": "Cannot see prescriptions", "description": "Patient called."}
         (BASE | {"occurred_at": "2026-11-23T14:05:00"}, "occurred_at", "timezone"),
         (BASE | {"occurred_at": "yesterday"}, "occurred_at", "datetime"),
         (
-            BASE | {"occurred_at": "2026-11-23T14:05:00Z", "occurred_until": "2026-11-23T13:00:00Z"},
+            BASE
+            | {"occurred_at": "2026-11-23T14:05:00Z", "occurred_until": "2026-11-23T13:00:00Z"},
             "occurred_until",
             "after",
         ),
@@ -292,7 +298,9 @@ def test_malformed_json_is_a_400(api_as: Callable[[str], ApiClient]) -> None:
 
 
 @pytest.mark.parametrize("body", ["[1, 2]", '"text"', "42", "null"])
-def test_json_that_is_not_an_object_is_refused(api_as: Callable[[str], ApiClient], body: str) -> None:
+def test_json_that_is_not_an_object_is_refused(
+    api_as: Callable[[str], ApiClient], body: str
+) -> None:
     tina = api_as("tina")
     response = tina.client.post("/api/v1/tickets", body, content_type="application/json")
     assert 400 <= response.status_code < 500
@@ -377,7 +385,7 @@ def test_bad_queue_parameters_are_refused(
     api_as: Callable[[str], ApiClient], params: dict[str, Any], field: str
 ) -> None:
     body = assert_error(api_as("tina").get("tickets", **params), 422, field)
-    assert str(list(params.values())[0]) in body["message"] or field in body["message"]
+    assert str(next(iter(params.values()))) in body["message"] or field in body["message"]
 
 
 def test_queue_filters(
@@ -424,7 +432,11 @@ def test_queue_is_sorted_by_due_time_by_default(
     assert critical.next_due_at < medium.next_due_at  # type: ignore[operator]
     client = api_as("erin")
     assert numbers(queue(client)) == [critical.number, medium.number, unstarted.number]
-    assert numbers(queue(client, sort="-created")) == [unstarted.number, critical.number, medium.number]
+    assert numbers(queue(client, sort="-created")) == [
+        unstarted.number,
+        critical.number,
+        medium.number,
+    ]
     assert numbers(queue(client, sort="priority"))[0] == critical.number
 
 
@@ -441,7 +453,9 @@ def test_queue_filters_by_sla_state(
     # Round the clock, so that the overdue business time is not zero on a weekend.
     breached = tier3_ticket(sam, dict(tier3_context, priority="critical"))
     paused = acknowledged(tier3_ticket(sam, tier3_context), erin)
-    services.ticket_change_status(ticket=paused, actor=erin, to="waiting_partner", note="VistA team")
+    services.ticket_change_status(
+        ticket=paused, actor=erin, to="waiting_partner", note="VistA team"
+    )
     tier1_ticket(tina)  # no clock: in no SLA state
     # The clock cannot be fast-forwarded here, so move the stored moments into the past instead.
     Ticket.objects.filter(pk=at_risk.pk).update(next_risk_at=now - timedelta(minutes=5))
@@ -473,7 +487,9 @@ def test_queue_runs_a_fixed_number_of_queries_however_many_rows(
 
     def make(count: int) -> None:
         for i in range(count):
-            ticket = tier3_ticket(sam, dict(tier3_context, priority=["critical", "high", "medium"][i % 3]))
+            ticket = tier3_ticket(
+                sam, dict(tier3_context, priority=["critical", "high", "medium"][i % 3])
+            )
             if i % 2:
                 acknowledged(ticket, erin if i % 4 == 1 else frank)
             tier1_ticket(tina, title=f"Tier 1 ticket {i}")
@@ -496,7 +512,9 @@ def test_queue_runs_a_fixed_number_of_queries_however_many_rows(
 # --- escalate ----------------------------------------------------------------------------------
 
 
-def test_tier1_escalates_to_tier2_with_steps(api_as: Callable[[str], ApiClient], tina: User) -> None:
+def test_tier1_escalates_to_tier2_with_steps(
+    api_as: Callable[[str], ApiClient], tina: User
+) -> None:
     ticket = tier1_ticket(tina)
     response = api_as("tina").post(
         f"tickets/{ticket.number}/escalate",
@@ -710,10 +728,14 @@ def test_send_back_and_answer_keep_the_clock_start(
     assert (body["tier"], body["status"]) == (3, "investigating")
     assert body["sla"]["paused"] is False
     assert fresh(ticket).sla_started_at == started
-    kinds = [entry["kind"] for entry in api_as("erin").get(f"tickets/{ticket.number}/timeline").json()]
+    kinds = [
+        entry["kind"] for entry in api_as("erin").get(f"tickets/{ticket.number}/timeline").json()
+    ]
     assert kinds[-2:] == ["status", "answered"]
     assert "sent_back" in kinds
-    bodies = [entry["body"] for entry in api_as("sam").get(f"tickets/{ticket.number}/timeline").json()]
+    bodies = [
+        entry["body"] for entry in api_as("sam").get(f"tickets/{ticket.number}/timeline").json()
+    ]
     assert "Which facility is the patient at?" in bodies and "Station 648." in bodies
 
 
@@ -722,7 +744,9 @@ def test_send_back_needs_a_question(
 ) -> None:
     ticket = acknowledged(tier3_ticket(sam, tier3_context), erin)
     client = api_as("erin")
-    assert_error(client.post(f"tickets/{ticket.number}/send-back", {"question": "  "}), 422, "question")
+    assert_error(
+        client.post(f"tickets/{ticket.number}/send-back", {"question": "  "}), 422, "question"
+    )
     assert_error(client.post(f"tickets/{ticket.number}/send-back", {}), 422, "question")
     assert fresh(ticket).tier == 3
 
@@ -740,7 +764,9 @@ def test_answer_must_not_be_empty(
 ) -> None:
     ticket = acknowledged(tier3_ticket(sam, tier3_context), erin)
     services.ticket_send_back(ticket=ticket, actor=erin, question="Which browser?")
-    assert_error(api_as("sam").post(f"tickets/{ticket.number}/answer", {"answer": ""}), 422, "answer")
+    assert_error(
+        api_as("sam").post(f"tickets/{ticket.number}/answer", {"answer": ""}), 422, "answer"
+    )
     assert fresh(ticket).status == Status.WAITING_REQUESTER
 
 
@@ -757,7 +783,8 @@ def test_comments_shared_and_internal(
     assert shared.status_code == 201, shared.content
     assert shared.json()["internal"] is False and shared.json()["actor"]["username"] == "erin"
     internal = api_as("erin").post(
-        f"tickets/{ticket.number}/comments", {"body": "Two MHV ids; pharmacy uses the old one.", "internal": True}
+        f"tickets/{ticket.number}/comments",
+        {"body": "Two MHV ids; pharmacy uses the old one.", "internal": True},
     )
     assert internal.status_code == 201 and internal.json()["internal"] is True
 
@@ -821,11 +848,16 @@ def test_resolve_then_reopen(
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["status"], body["root_cause_label"]) == ("resolved", "Identity / correlation problem")
+    assert (body["status"], body["root_cause_label"]) == (
+        "resolved",
+        "Identity / correlation problem",
+    )
     assert body["code_change_needed"] is True and body["resolved_at"] is not None
     assert body["sla"]["state"] == "met" and body["sla"]["remaining_seconds"] is None
     assert body["allowed_transitions"] == sorted(TRANSITIONS[Status.RESOLVED])
-    reopened = api_as("sam").post(f"tickets/{ticket.number}/reopen", {"reason": "Still empty today."})
+    reopened = api_as("sam").post(
+        f"tickets/{ticket.number}/reopen", {"reason": "Still empty today."}
+    )
     assert reopened.status_code == 200, reopened.content
     assert reopened.json()["status"] == "investigating" and reopened.json()["resolved_at"] is None
 
@@ -837,8 +869,14 @@ def test_resolve_then_reopen(
         ({"summary": "  ", "root_cause": "identity"}, "summary"),
         ({"summary": "Fixed"}, "root_cause"),
         ({"summary": "Fixed", "root_cause": "gremlins"}, "root_cause"),
-        ({"summary": "Fixed", "root_cause": "identity", "follow_up_url": "not a link"}, "follow_up_url"),
-        ({"summary": "Fixed", "root_cause": "identity", "code_change_needed": "dunno"}, "code_change_needed"),
+        (
+            {"summary": "Fixed", "root_cause": "identity", "follow_up_url": "not a link"},
+            "follow_up_url",
+        ),
+        (
+            {"summary": "Fixed", "root_cause": "identity", "code_change_needed": "dunno"},
+            "code_change_needed",
+        ),
     ],
 )
 def test_bad_resolutions(
@@ -860,7 +898,12 @@ def test_a_closed_ticket_cannot_be_reopened(
 ) -> None:
     ticket = acknowledged(tier3_ticket(sam, tier3_context), erin)
     services.ticket_resolve(ticket=ticket, actor=erin, summary="Fixed", root_cause="configuration")
-    assert services.tickets_close_resolved(now=timezone.now() + timedelta(days=4), after=timedelta(days=3)) == 1
+    assert (
+        services.tickets_close_resolved(
+            now=timezone.now() + timedelta(days=4), after=timedelta(days=3)
+        )
+        == 1
+    )
     response = api_as("sam").post(f"tickets/{ticket.number}/reopen", {"reason": "Again"})
     body = assert_error(response, 409, says="Closed")
     assert body["allowed"] == []
@@ -876,9 +919,7 @@ def test_only_resolved_tickets_are_reopened(
     assert fresh(ticket).status == Status.ACKNOWLEDGED
 
 
-def test_reopen_and_cancel_need_a_reason(
-    api_as: Callable[[str], ApiClient], tina: User
-) -> None:
+def test_reopen_and_cancel_need_a_reason(api_as: Callable[[str], ApiClient], tina: User) -> None:
     ticket = tier1_ticket(tina)
     client = api_as("tina")
     assert_error(client.post(f"tickets/{ticket.number}/cancel", {"reason": ""}), 422, "reason")
@@ -916,7 +957,11 @@ def test_priority_change_re_evaluates_the_due_time_from_the_start(
     assert response.json()["priority_label"] == "Critical"
     entries = api_as("tina").get(f"tickets/{ticket.number}/timeline").json()
     change = entries[-1]
-    assert (change["kind"], change["old_value"], change["new_value"]) == ("priority", "Medium", "Critical")
+    assert (change["kind"], change["old_value"], change["new_value"]) == (
+        "priority",
+        "Medium",
+        "Critical",
+    )
     assert change["body"] == "Several patients"
     assert datetime.fromisoformat(change["data"]["new_due"]) == after.next_due_at
     assert datetime.fromisoformat(change["data"]["old_due"]) == before.next_due_at
@@ -927,7 +972,9 @@ def test_bad_priority_changes(
 ) -> None:
     ticket = tier3_ticket(sam, tier3_context)
     client = api_as("erin")
-    assert_error(client.post(f"tickets/{ticket.number}/priority", {"priority": "urgent"}), 422, "priority")
+    assert_error(
+        client.post(f"tickets/{ticket.number}/priority", {"priority": "urgent"}), 422, "priority"
+    )
     assert_error(client.post(f"tickets/{ticket.number}/priority", {}), 422, "priority")
     assert fresh(ticket).priority == "medium"
 
@@ -949,11 +996,19 @@ def test_identifier_is_revealed_to_engineers_and_admins_only_and_audited(
     if persona in ENGINEERS | {"ada"}:
         assert response.status_code == 200, response.content
         body = response.json()
-        assert body == {"number": ticket.number, "affected_user_id": ICN, "masked": mask_identifier(ICN)}
+        assert body == {
+            "number": ticket.number,
+            "affected_user_id": ICN,
+            "masked": mask_identifier(ICN),
+        }
         assert rows.count() == audited_before + 1
         row = rows.first()
-        assert row is not None
-        assert (row.actor.username, row.ticket_number, row.unmasked) == (persona, ticket.number, True)
+        assert row is not None and row.actor is not None
+        assert (row.actor.username, row.ticket_number, row.unmasked) == (
+            persona,
+            ticket.number,
+            True,
+        )
         assert row.reason == "checking logs"
         assert ICN not in row.subject_digest
     else:
@@ -982,7 +1037,9 @@ def setup_acknowledged(people: dict[str, User], context: dict[str, Any]) -> Tick
 
 def setup_sent_back(people: dict[str, User], context: dict[str, Any]) -> Ticket:
     ticket = setup_acknowledged(people, context)
-    return services.ticket_send_back(ticket=ticket, actor=people["frank"], question="Which browser?")
+    return services.ticket_send_back(
+        ticket=ticket, actor=people["frank"], question="Which browser?"
+    )
 
 
 def setup_resolved(people: dict[str, User], context: dict[str, Any]) -> Ticket:
@@ -998,11 +1055,23 @@ Setup = Callable[[dict[str, User], dict[str, Any]], Ticket]
 ROLE_CASES: dict[str, tuple[Setup, str, str, dict[str, Any] | None, set[str]]] = {
     "view": (setup_tier3, "get", "", None, ALL_ROLES),
     "timeline": (setup_tier3, "get", "/timeline", None, ALL_ROLES),
-    "escalate_to_tier2": (setup_tier1, "post", "/escalate", {"to_tier": 2}, {"tina", "sam"} | LEADS),
+    "escalate_to_tier2": (
+        setup_tier1,
+        "post",
+        "/escalate",
+        {"to_tier": 2},
+        {"tina", "sam"} | LEADS,
+    ),
     "escalate_to_tier3": (setup_tier2, "post", "/escalate", {"to_tier": 3}, {"sam"} | LEADS),
     "acknowledge": (setup_tier3, "post", "/acknowledge", None, ENGINEERS),
     "status": (setup_acknowledged, "post", "/status", {"to": "investigating"}, ENGINEERS | LEADS),
-    "send_back": (setup_acknowledged, "post", "/send-back", {"question": "Which?"}, ENGINEERS | LEADS),
+    "send_back": (
+        setup_acknowledged,
+        "post",
+        "/send-back",
+        {"question": "Which?"},
+        ENGINEERS | LEADS,
+    ),
     "answer": (setup_sent_back, "post", "/answer", {"answer": "Chrome"}, {"sam"} | LEADS),
     "comment_shared": (setup_tier3, "post", "/comments", {"body": "Try again"}, ALL_ROLES),
     "comment_internal": (
@@ -1020,7 +1089,13 @@ ROLE_CASES: dict[str, tuple[Setup, str, str, dict[str, Any] | None, set[str]]] =
         ENGINEERS | LEADS,
     ),
     "reopen": (setup_resolved, "post", "/reopen", {"reason": "Back"}, {"sam"} | ENGINEERS | LEADS),
-    "cancel_below_tier3": (setup_tier1, "post", "/cancel", {"reason": "Dup"}, {"tina", "sam"} | LEADS),
+    "cancel_below_tier3": (
+        setup_tier1,
+        "post",
+        "/cancel",
+        {"reason": "Dup"},
+        {"tina", "sam"} | LEADS,
+    ),
     "cancel_at_tier3": (setup_tier3, "post", "/cancel", {"reason": "Dup"}, ENGINEERS | LEADS),
     "priority": (
         setup_tier3,
@@ -1086,7 +1161,11 @@ GARBAGE = ["{", "[]", '"x"', "null", "0", '{"to": null, "priority": [], "body": 
 
 @pytest.mark.parametrize("action", ACTIONS)
 def test_garbage_bodies_get_a_4xx_never_a_500(
-    api_as: Callable[[str], ApiClient], sam: User, erin: User, tier3_context: dict[str, Any], action: str
+    api_as: Callable[[str], ApiClient],
+    sam: User,
+    erin: User,
+    tier3_context: dict[str, Any],
+    action: str,
 ) -> None:
     ticket = acknowledged(tier3_ticket(sam, tier3_context), erin)
     client = api_as("ada")
