@@ -60,7 +60,9 @@ def _load_zone(tz: object) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"tz must be an IANA zone name such as 'America/New_York', got {tz!r}") from exc
+        raise ValueError(
+            f"tz must be an IANA zone name such as 'America/New_York', got {tz!r}"
+        ) from exc
 
 
 def _offset_of_day(value: object, weekday: int, role: str) -> timedelta:
@@ -94,7 +96,9 @@ def _normalize_weekly_hours(
             try:
                 opens, closes = pair
             except (TypeError, ValueError):
-                raise ValueError(f"{name} intervals must be (open, close) pairs, got {pair!r}") from None
+                raise ValueError(
+                    f"{name} intervals must be (open, close) pairs, got {pair!r}"
+                ) from None
             open_at = _offset_of_day(opens, weekday, "open")
             close_at = _offset_of_day(closes, weekday, "close")
             if close_at == _ZERO:
@@ -165,7 +169,9 @@ def _normalize_pauses(paused: Iterable[tuple[datetime, datetime]]) -> list[Inter
         try:
             pause_start, pause_end = pause
         except (TypeError, ValueError):
-            raise ValueError(f"paused[{index}] must be a (start, end) pair, got {pause!r}") from None
+            raise ValueError(
+                f"paused[{index}] must be a (start, end) pair, got {pause!r}"
+            ) from None
         start = _require_aware(pause_start, f"paused[{index}] start")
         end = _require_aware(pause_end, f"paused[{index}] end")
         if start < end:
@@ -181,7 +187,9 @@ def _normalize_pauses(paused: Iterable[tuple[datetime, datetime]]) -> list[Inter
     return merged
 
 
-def _without_pauses(intervals: Iterable[Interval], pauses: Sequence[Interval]) -> Iterator[Interval]:
+def _without_pauses(
+    intervals: Iterable[Interval], pauses: Sequence[Interval]
+) -> Iterator[Interval]:
     """The parts of sorted, disjoint `intervals` outside sorted, merged `pauses`."""
     first = 0
     for start, end in intervals:
@@ -411,12 +419,14 @@ class BusinessCalendar:
     def _open_pieces(self, begin: datetime, finish: datetime) -> Iterator[Interval]:
         """Each local day's open intervals clipped to [begin, finish), in order, not merged.
 
-        Walks local dates from the day before `begin`'s: around an autumn change at midnight an
-        instant's local date can be the day after the one whose hours contain it.
+        Earlier days need no look: every interval of an earlier day ends by the instant the clock
+        first reads midnight of `begin`'s local date, which is not after `begin`. A later day can
+        matter when the clock falls back across midnight, so the walk runs one day past `finish`'s
+        local date and stops at the first interval opening at or after `finish`.
         """
         if finish <= begin:
             return
-        day = begin.astimezone(self._zone).date() - _DAY
+        day = begin.astimezone(self._zone).date()
         last_day = finish.astimezone(self._zone).date() + _DAY
         while day <= last_day:
             for open_at, close_at in self._day_intervals(day):
