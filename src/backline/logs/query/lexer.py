@@ -24,7 +24,7 @@ RANGE_BOUND_STOP = frozenset(WORD_STOP | {"]", "}"})
 
 KEYWORDS = {"AND": "AND", "&&": "AND", "OR": "OR", "||": "OR", "NOT": "NOT"}
 # A keyword counts only as a whole word: ``ANDROID`` and ``OR:x`` are not operators.
-_KEYWORD_RE = re.compile(r'(AND|OR|NOT|&&|\|\|)(?=[\s()"]|\Z)')
+_KEYWORD_RE = re.compile(r'(AND|OR|NOT|&&|\|\|)(?=[ \t\r\n\f\v()"]|\Z)')
 
 
 @dataclass(frozen=True, slots=True)

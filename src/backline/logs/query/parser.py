@@ -271,10 +271,10 @@ class _Parser:
         self.pos += 1
         low = self._bound()
         self._skip()
+        after_to = self.pos + 2
         if not (
             self.text.startswith("TO", self.pos)
-            and self.pos + 2 < len(self.text)
-            and self.text[self.pos + 2] in WHITESPACE
+            and (after_to >= len(self.text) or self.text[after_to] in RANGE_BOUND_STOP | {"*"})
         ):
             raise self._error("expected 'TO' in the range", self.pos, "'TO'")
         self.pos += 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import re
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -279,3 +281,32 @@ def test_combined_queries_match_set_algebra_of_their_parts(
 ) -> None:
     query, expected, _ = composed
     assert run_query(events_db, query) == set(expected)
+
+
+# -- the user documentation stays true ----------------------------------------------------------
+
+_DOC = Path(__file__).resolve().parents[5] / "docs" / "log-search.md"
+
+
+def test_documented_error_messages_are_the_real_ones() -> None:
+    rows = re.findall(r"^\| `(.+?)` \| `(expected .+?)` \|$", _DOC.read_text(), re.MULTILINE)
+    assert len(rows) >= 5
+    for query, message in rows:
+        with pytest.raises(QuerySyntaxError) as caught:
+            parse(query)
+        assert str(caught.value) == message
+
+
+def _section(title: str) -> str:
+    text = _DOC.read_text()
+    start = text.index(f"## {title}")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_documented_example_queries_compile() -> None:
+    glance = re.findall(r"^\| `([^`]+)` \|", _section("At a glance"), re.MULTILINE)
+    recipes = re.findall(r"^\| [^|]+ \| `([^`]+)` \|$", _section("Recipes"), re.MULTILINE)
+    assert len(glance) >= 10 and len(recipes) >= 8
+    for query in glance + recipes:
+        compile_query(query)
