@@ -1,0 +1,484 @@
+"""Online log-template miner: one error signature (template id) per log message.
+
+This module owns the grouping of masked messages into templates, the template ids and the
+miner's saved state. It knows no database, no framework and no clock: timestamps are whatever
+the caller passes to `add(..., at=...)`.
+
+How a message is grouped (in the spirit of Drain, He et al. 2017, with our own rules):
+
+1. Mask it (`masking.mask`): values become `<*>`, blanks are normalised, tokens are the
+   blank-separated words.
+2. If its masked text is exactly the text of a template, that is its group. Templates are
+   unique, so this lookup gives the same answer as the full search below would.
+3. Otherwise look only at templates with the same number of tokens and the same first token
+   (a first token that looks like a value counts as `<*>`). A template accepts the message when,
+   position by position, the tokens are equal, or the template has `<*>` there, or both tokens
+   look like values (`token_kind` is VALUE: they hold a digit and no `/`, e.g. `node07`),
+   and when at least `similarity` of the positions are equal or `<*>`. Among the templates that
+   accept it, the one with the most equal tokens wins (the oldest on a tie); its template turns
+   the differing positions into `<*>`.
+4. Two plain words that differ (`startup` / `shutdown`) are never merged on sight: they often
+   name different events. Instead, once `merge_after` templates of one position exist that are
+   the same except for a word at one position (`session closed for user cyrus`, `... news`,
+   `... root`), they are merged into one template with `<*>` there. Codes (`RX139`, `SM151`,
+   `MVI_503`, `SOCKS5`) are never turned into `<*>`: an error code names the problem.
+
+Template ids are the first 12 hex digits of the BLAKE2b hash of the template's first text. A
+template keeps its id when it later generalises. When templates merge, the oldest one's id
+survives and the others become aliases of it (`resolve`), so an id handed out earlier can always
+be mapped to the group it belongs to now. Ids depend only on the messages seen, in order: the
+same input gives the same ids in any process, and `to_state` / `from_state` carry everything the
+miner needs to go on after a restart exactly as if it had not stopped.
+
+A miner is not thread-safe; give each worker its own, or guard it with a lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from datetime import datetime
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+from backline.patterns.masking import WILDCARD, apply_plan, digit_blind_key, mask_plan
+
+__all__ = [
+    "STATE_FORMAT",
+    "Match",
+    "TemplateMiner",
+    "TokenKind",
+    "grouping_accuracy",
+    "mine_lines",
+    "token_kind",
+]
+
+STATE_FORMAT = "backline.patterns.miner/1"
+
+
+class TokenKind:
+    """How a token may differ from another one at the same position of a template."""
+
+    WORD = 0  # plain word or punctuation shape: differing words merge only via `merge_after`
+    VALUE = 1  # holds a digit, no `/` (`tty2`, `part-00590.`): two values merge on sight
+    CODE = 2  # capital letters and digits (`RX139`): never generalised
+    WILDCARD = 3
+
+
+_CODE = re.compile(r"[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*")
+_HAS_DIGIT = re.compile(r"\d")
+_EDGE_PUNCTUATION = "()[]{}<>\"',;:.!?"
+
+
+def token_kind(token: str) -> int:
+    """Classify one masked token (see `TokenKind`)."""
+    if token == WILDCARD:
+        return TokenKind.WILDCARD
+    if WILDCARD in token or "/" in token:
+        # `uid=<*>`, `(<*>)`: a shape around a value, and paths such as `/api/v1/refills`:
+        # their shape is part of the event.
+        return TokenKind.WORD
+    if _HAS_DIGIT.search(token) is None:
+        return TokenKind.WORD
+    if _CODE.fullmatch(token.strip(_EDGE_PUNCTUATION)):
+        return TokenKind.CODE
+    return TokenKind.VALUE
+
+
+class Match(NamedTuple):
+    """The group a message belongs to: its template id, the template now, whether it is new."""
+
+    template_id: str
+    template: str
+    is_new: bool
+
+
+class _Template:
+    __slots__ = ("count", "first_seen", "id", "last_seen", "seq", "text", "tokens")
+
+    def __init__(self, *, template_id: str, tokens: list[str], seq: int) -> None:
+        self.id = template_id
+        self.tokens = tokens
+        self.text = " ".join(tokens)
+        self.count = 0
+        self.first_seen: datetime | None = None
+        self.last_seen: datetime | None = None
+        self.seq = seq
+
+    def seen(self, at: datetime | None) -> None:
+        self.count += 1
+        if at is not None:
+            if self.first_seen is None or at < self.first_seen:
+                self.first_seen = at
+            if self.last_seen is None or at > self.last_seen:
+                self.last_seen = at
+
+
+_MEMO_LIMIT = 65536
+_ROUTE_LIMIT = 8192
+
+
+def _template_id(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+
+
+class TemplateMiner:
+    """Streaming template miner; see the module docstring for the rules.
+
+    `similarity` is the least share of positions where a template must equal the message (or
+    hold `<*>`) to accept it; `merge_after` is how many templates that differ by one word at the
+    same position it takes to merge them into one.
+    """
+
+    def __init__(self, *, similarity: float = 0.5, merge_after: int = 3) -> None:
+        if not 0.0 <= similarity <= 1.0:
+            raise ValueError(f"similarity must be between 0 and 1, got {similarity!r}")
+        if merge_after < 2:
+            raise ValueError(f"merge_after must be at least 2, got {merge_after!r}")
+        self.similarity = similarity
+        self.merge_after = merge_after
+        self._templates: dict[str, _Template] = {}
+        self._aliases: dict[str, str] = {}
+        self._by_text: dict[str, _Template] = {}
+        self._leaves: dict[tuple[int, str], list[_Template]] = {}
+        # Where each masked text went the first time: the same text always joins the same
+        # group. Bounded; cleared when full. Part of the state, so restarts replay exactly.
+        self._routes: dict[str, str] = {}
+        self._seq = 0
+        # Memos of pure functions, not state: masking depends only on the digit-blind key (see
+        # masking), and a token's kind only on the token.
+        self._plans: dict[bytes, tuple[str | None, Any]] = {}
+        self._masked: dict[tuple[bytes, Any], str] = {}
+        self._kinds: dict[str, int] = {}
+
+    # ---- public API -------------------------------------------------------------------------
+
+    def add(self, message: str, *, at: datetime | None = None) -> Match:
+        """Learn from `message` and return its group (created if none accepts it)."""
+        text = self._mask(message)
+        routed = self._routes.get(text)
+        if routed is not None:
+            found = self._templates.get(routed)
+            if found is None:
+                found = self._templates[self.resolve(routed)]
+                self._routes[text] = found.id
+            found.seen(at)
+            return Match(found.id, found.text, False)
+        tokens = text.split()
+        leaf = self._leaves.setdefault(self._leaf_key(tokens), [])
+        found = self._by_text.get(text)
+        if found is None:
+            found = self._best(leaf, tokens)
+        if found is not None:
+            self._generalise(found, tokens)
+            survivor = self._dedupe(found)
+            is_new = False
+        else:
+            created = self._create(tokens, leaf)
+            survivor = self._consolidate(created, leaf)
+            is_new = survivor is created
+        survivor.seen(at)
+        if len(self._routes) >= _ROUTE_LIMIT:
+            self._routes.clear()
+        self._routes[text] = survivor.id
+        return Match(survivor.id, survivor.text, is_new)
+
+    def match(self, message: str) -> Match | None:
+        """Return the group `message` would join, without learning anything; None if none."""
+        text = self._mask(message)
+        routed = self._routes.get(text)
+        found = self._templates[self.resolve(routed)] if routed else self._by_text.get(text)
+        if found is None:
+            tokens = text.split()
+            found = self._best(self._leaves.get(self._leaf_key(tokens), []), tokens)
+        if found is None:
+            return None
+        return Match(found.id, found.text, False)
+
+    def resolve(self, template_id: str) -> str:
+        """Return the id of the group that `template_id` belongs to now (itself if still live)."""
+        while template_id in self._aliases:
+            template_id = self._aliases[template_id]
+        return template_id
+
+    def template(self, template_id: str) -> str:
+        """Return the current template text of the group `template_id` belongs to."""
+        return self._templates[self.resolve(template_id)].text
+
+    def templates(self) -> list[dict[str, Any]]:
+        """Return the live templates, oldest first, as in `to_state`."""
+        return [self._dump(t) for t in sorted(self._templates.values(), key=lambda t: t.seq)]
+
+    def to_state(self) -> dict[str, Any]:
+        """Return everything needed to carry on after a restart, as JSON-serialisable data."""
+        return {
+            "format": STATE_FORMAT,
+            "similarity": self.similarity,
+            "merge_after": self.merge_after,
+            "templates": self.templates(),
+            "aliases": dict(sorted(self._aliases.items())),
+            "routes": {text: self.resolve(tid) for text, tid in self._routes.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> TemplateMiner:
+        """Rebuild a miner from `to_state()` output; raise ValueError on anything else."""
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise ValueError(f"not a template-miner state of format {STATE_FORMAT!r}")
+        miner = cls(similarity=float(state["similarity"]), merge_after=int(state["merge_after"]))
+        for row in state["templates"]:
+            tokens = str(row["template"]).split()
+            template = _Template(template_id=str(row["id"]), tokens=tokens, seq=miner._seq)
+            miner._seq += 1
+            template.count = int(row["count"])
+            template.first_seen = _parse_time(row.get("first_seen"))
+            template.last_seen = _parse_time(row.get("last_seen"))
+            if template.id in miner._templates or template.text in miner._by_text:
+                raise ValueError(f"duplicate template in state: {template.id} {template.text!r}")
+            miner._templates[template.id] = template
+            miner._by_text[template.text] = template
+            miner._leaves.setdefault(miner._leaf_key(tokens), []).append(template)
+        miner._aliases = {str(k): str(v) for k, v in state.get("aliases", {}).items()}
+        for old, new in miner._aliases.items():
+            if miner.resolve(new) not in miner._templates:
+                raise ValueError(f"alias {old} points to unknown template {new}")
+        miner._routes = {str(k): str(v) for k, v in state.get("routes", {}).items()}
+        for text, template_id in miner._routes.items():
+            if miner.resolve(template_id) not in miner._templates:
+                raise ValueError(f"route {text!r} points to unknown template {template_id}")
+        return miner
+
+    # ---- masking ----------------------------------------------------------------------------
+
+    def _mask(self, message: str) -> str:
+        key = digit_blind_key(message)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(key)
+        text, kept_digits = plan
+        if text is not None:
+            return text
+        # Digits outside the masked spans (`RX139`) are kept, so their values are part of the
+        # text: the memo is keyed by them too.
+        digits = kept_digits[0](message)
+        masked = self._masked.get((key, digits))
+        if masked is None:
+            masked = apply_plan(message, kept_digits[1])
+            if len(self._masked) >= _MEMO_LIMIT:
+                self._masked.clear()
+            self._masked[(key, digits)] = masked
+        return masked
+
+    def _plan(self, key: bytes) -> tuple[str | None, Any]:
+        blind = key.decode("utf-8", "surrogatepass")
+        spans = mask_plan(blind)
+        masked = apply_plan(blind, spans)
+        plan: tuple[str | None, Any] = (masked, None)
+        if "0" in masked:
+            # In the digit-blind text every ASCII digit is "0": those outside the spans are kept.
+            kept: list[int] = []
+            gaps = [0] + [edge for span in spans for edge in span] + [len(blind)]
+            for start, end in zip(gaps[::2], gaps[1::2], strict=True):
+                at = blind.find("0", start, end)
+                while at >= 0:
+                    kept.append(at)
+                    at = blind.find("0", at + 1, end)
+            plan = (None, (itemgetter(*kept), spans))
+        if len(self._plans) >= _MEMO_LIMIT:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
+
+    def _kind(self, token: str) -> int:
+        kind = self._kinds.get(token)
+        if kind is None:
+            kind = token_kind(token)
+            if len(self._kinds) >= _MEMO_LIMIT:
+                self._kinds.clear()
+            self._kinds[token] = kind
+        return kind
+
+    # ---- grouping ---------------------------------------------------------------------------
+
+    def _leaf_key(self, tokens: list[str]) -> tuple[int, str]:
+        if not tokens:
+            return (0, "")
+        first = tokens[0]
+        kind = self._kind(first)
+        return (len(tokens), WILDCARD if kind in (TokenKind.VALUE, TokenKind.WILDCARD) else first)
+
+    def _accepts(self, template: list[str], tokens: list[str]) -> int:
+        """Return how many tokens are equal if `template` accepts `tokens`, else -1."""
+        equal = 0
+        loose = 0
+        kind = self._kind
+        for have, got in zip(template, tokens, strict=True):
+            if have == got:
+                equal += 1
+            elif have == WILDCARD:
+                loose += 1
+            elif kind(have) != TokenKind.VALUE or kind(got) not in (
+                TokenKind.VALUE,
+                TokenKind.WILDCARD,
+            ):
+                return -1
+        if equal + loose < self.similarity * len(tokens):
+            return -1
+        return equal
+
+    def _best(self, leaf: list[_Template], tokens: list[str]) -> _Template | None:
+        best: _Template | None = None
+        best_equal = -1
+        for template in leaf:
+            equal = self._accepts(template.tokens, tokens)
+            if equal > best_equal:
+                best, best_equal = template, equal
+        return best
+
+    def _generalise(self, template: _Template, tokens: list[str]) -> None:
+        merged = [
+            have if have == got else WILDCARD
+            for have, got in zip(template.tokens, tokens, strict=True)
+        ]
+        if merged != template.tokens:
+            self._retext(template, merged)
+
+    def _retext(self, template: _Template, tokens: list[str]) -> None:
+        if self._by_text.get(template.text) is template:
+            del self._by_text[template.text]
+        template.tokens = tokens
+        template.text = " ".join(tokens)
+
+    def _dedupe(self, template: _Template) -> _Template:
+        """Index `template` by its text; if another template has the same text, merge them."""
+        other = self._by_text.get(template.text)
+        if other is None or other is template:
+            self._by_text[template.text] = template
+            return template
+        return self._merge([template, other], template.tokens)
+
+    def _create(self, tokens: list[str], leaf: list[_Template]) -> _Template:
+        text = " ".join(tokens)
+        template_id = _template_id(text)
+        suffix = 1
+        while template_id in self._templates or template_id in self._aliases:
+            # Only a hash collision gets here; the suffix keeps ids deterministic.
+            suffix += 1
+            template_id = f"{_template_id(text)}-{suffix}"
+        template = _Template(template_id=template_id, tokens=tokens, seq=self._seq)
+        self._seq += 1
+        self._templates[template_id] = template
+        self._by_text[text] = template
+        leaf.append(template)
+        return template
+
+    def _consolidate(self, created: _Template, leaf: list[_Template]) -> _Template:
+        """Merge `created` with its siblings that differ from it by a word at one position."""
+        if len(leaf) < self.merge_after:
+            return created
+        kind = self._kind
+        by_position: dict[int, list[_Template]] = {}
+        for other in leaf:
+            if other is created:
+                continue
+            position = -1
+            for i, (have, got) in enumerate(zip(other.tokens, created.tokens, strict=True)):
+                if have == got or WILDCARD in (have, got):
+                    continue
+                have_kind, got_kind = kind(have), kind(got)
+                if have_kind == TokenKind.VALUE and got_kind == TokenKind.VALUE:
+                    continue
+                if TokenKind.CODE in (have_kind, got_kind) or position >= 0:
+                    position = -2
+                    break
+                position = i
+            if position >= 0:
+                by_position.setdefault(position, []).append(other)
+        for position in sorted(by_position):
+            group = [created, *by_position[position]]
+            if len({t.tokens[position] for t in group}) >= self.merge_after:
+                merged = list(created.tokens)
+                for other in group[1:]:
+                    merged = [
+                        a if a == b else WILDCARD for a, b in zip(merged, other.tokens, strict=True)
+                    ]
+                return self._merge(group, merged)
+        return created
+
+    def _merge(self, group: list[_Template], tokens: list[str]) -> _Template:
+        """Fold `group` into its oldest member, whose template becomes `tokens`."""
+        group = sorted(group, key=lambda t: t.seq)
+        survivor = group[0]
+        for other in group[1:]:
+            survivor.count += other.count
+            for at in (other.first_seen, other.last_seen):
+                if at is not None:
+                    if survivor.first_seen is None or at < survivor.first_seen:
+                        survivor.first_seen = at
+                    if survivor.last_seen is None or at > survivor.last_seen:
+                        survivor.last_seen = at
+            if self._by_text.get(other.text) is other:
+                del self._by_text[other.text]
+            del self._templates[other.id]
+            self._aliases[other.id] = survivor.id
+            self._leaves[self._leaf_key(other.tokens)].remove(other)
+        self._retext(survivor, tokens)
+        return self._dedupe(survivor)
+
+    @staticmethod
+    def _dump(template: _Template) -> dict[str, Any]:
+        return {
+            "id": template.id,
+            "template": template.text,
+            "count": template.count,
+            "first_seen": template.first_seen.isoformat() if template.first_seen else None,
+            "last_seen": template.last_seen.isoformat() if template.last_seen else None,
+        }
+
+
+def _parse_time(value: object) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(str(value))
+
+
+def mine_lines(
+    lines: Iterable[str], *, similarity: float = 0.5, merge_after: int = 3
+) -> Iterator[tuple[str, str]]:
+    """Yield `(template_id, template)` for each line, in input order, after reading them all.
+
+    The lines are read into memory and mined in a first pass; the second pass reports each
+    line's group as it stands at the end of the input (ids resolved through merges, templates
+    in their final, most general form), so every line of one group prints the same pair.
+    Trailing newlines are ignored.
+    """
+    miner = TemplateMiner(similarity=similarity, merge_after=merge_after)
+    ids = [miner.add(line.rstrip("\r\n")).template_id for line in lines]
+    for template_id in ids:
+        final = miner.resolve(template_id)
+        yield final, miner.template(final)
+
+
+def grouping_accuracy(truth: Sequence[Hashable], predicted: Sequence[Hashable]) -> float:
+    """Return the Loghub grouping accuracy of `predicted` group labels against `truth`.
+
+    A line counts as correct when the set of lines in its predicted group is exactly the set
+    of lines in its true group; the result is the share of correct lines (1.0 for no lines).
+    """
+    if len(truth) != len(predicted):
+        raise ValueError(f"{len(truth)} true labels but {len(predicted)} predicted labels")
+    if not truth:
+        return 1.0
+    true_sizes: dict[Hashable, int] = {}
+    for label in truth:
+        true_sizes[label] = true_sizes.get(label, 0) + 1
+    members: dict[Hashable, list[Hashable]] = {}
+    for true_label, predicted_label in zip(truth, predicted, strict=True):
+        members.setdefault(predicted_label, []).append(true_label)
+    correct = 0
+    for labels in members.values():
+        first = labels[0]
+        if all(label == first for label in labels) and true_sizes[first] == len(labels):
+            correct += len(labels)
+    return correct / len(truth)

@@ -1,0 +1,327 @@
+"""Masking, grouping, id stability, state round trips and grouping accuracy of the miner."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backline.patterns.masking import digit_blind_key, mask, mask_plan
+from backline.patterns.miner import (
+    STATE_FORMAT,
+    TemplateMiner,
+    TokenKind,
+    grouping_accuracy,
+    mine_lines,
+    token_kind,
+)
+
+# ---- masking -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("retry 3 of 5", "retry <*> of <*>"),
+        ("offset -2 applied", "offset <*> applied"),
+        ("version 2.6.5-1.358 loaded", "version <*> loaded"),
+        ("block blk_-1727475099218615100 lost", "block <*> lost"),
+        ("job req_20240101123456 done", "job <*> done"),
+        ("pointer 0x7ffd3a2c freed", "pointer <*> freed"),
+        ("commit a3f9c01b2e merged", "commit <*> merged"),
+        ("request 550e8400-e29b-41d4-a716-446655440000 failed", "request <*> failed"),
+        ("no record for 1012345678V123456", "no record for <*>"),
+        ("mail to jane.doe+x@example.org bounced", "mail to <*> bounced"),
+        ("peer 10.0.12.7 refused", "peer <*> refused"),
+        ("peer 10.0.12.7:8443 refused", "peer <*> refused"),
+        ("peer fe80::1ff:fe23:4567:890a refused", "peer <*> refused"),
+        ("upstream api.example.org:443 refused", "upstream <*> refused"),
+        ("fetch https://api.example.org/v1/x?id=7 failed", "fetch <*> failed"),
+        ("run at 2024-03-10T02:30:00Z skipped", "run at <*> skipped"),
+        ("login at Fri Jun 17 07:07:00 2005 ok", "login at <*> ok"),
+        ("started 09:04:50 today", "started <*> today"),
+        ("on 03/10/2024 closed", "on <*> closed"),
+        ("completed in 523ms", "completed in <*>"),
+        ("completed in 1.5s", "completed in <*>"),
+        ("timed out after 900 seconds", "timed out after <*>"),
+        ("sent 1190 bytes (1.16 KB) ok", "sent <*> ok"),
+        ("exited with [1]", "exited with <*>"),
+        ("unknown column 'patient name' in query", "unknown column '<*>' in query"),
+        ('unknown field "dob" in form', 'unknown field "<*>" in form'),
+        (
+            "GET /my_health/v1/prescriptions/12345678/refill",
+            "GET /my_health/v1/prescriptions/<*>/refill",
+        ),
+        ("auth failed user=jsmith tty=ssh (uid=0)", "auth failed user=<*> tty=<*> (uid=<*>)"),
+        ("  spaced   out\tline ", "spaced out line"),
+    ],
+)
+def test_mask_replaces_each_kind_of_value(message: str, expected: str) -> None:
+    assert mask(message) == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Refill failed: RX139 prescription is not refillable",
+        "SM151 secure message folder not found",
+        "MVI_503 identity service unavailable",
+        "ORA-00942 table or view does not exist",
+        "jk2_init() Can't find child in scoreboard",
+        "GET /my_health/v1/prescriptions completed",
+        "open through proxy SOCKS5 on tty2 with x86_64 kernel",
+        "user12345 is a login name, deadbeef is a word",
+        "don't match 'across words",
+    ],
+)
+def test_mask_keeps_words_and_codes(message: str) -> None:
+    assert mask(message) == message
+
+
+def test_mask_plan_spans_cover_exactly_the_values() -> None:
+    message = "slot 10 in RX139 at 10.0.0.1"
+    assert [message[s:e] for s, e in mask_plan(message)] == ["10", "10.0.0.1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["a", "x", "RX", "blk_", "-", ".", ":", "/", " ", "=", "'", "(", ")", "Jun ", "0", "7"]
+        ),
+        max_size=30,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_masking_does_not_depend_on_digit_values(parts: list[str], rnd: random.Random) -> None:
+    # The miner memoises masking by the digit-blind key; that is only sound if any two messages
+    # with the same key are masked at the same places.
+    message = "".join(parts)
+    other = "".join(rnd.choice("0123456789") if ch.isdigit() else ch for ch in message)
+    assert digit_blind_key(message) == digit_blind_key(other)
+    assert mask_plan(message) == mask_plan(other)
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [
+        ("<*>", TokenKind.WILDCARD),
+        ("uid=<*>", TokenKind.WORD),
+        ("refillable", TokenKind.WORD),
+        ("RX139", TokenKind.CODE),
+        ("(MVI_503)", TokenKind.CODE),
+        ("SOCKS5", TokenKind.CODE),
+        ("subdir5", TokenKind.VALUE),
+        ("part-00590.", TokenKind.VALUE),
+    ],
+)
+def test_token_kind(token: str, kind: int) -> None:
+    assert token_kind(token) == kind
+
+
+# ---- grouping ------------------------------------------------------------------------------
+
+PORTAL = [
+    "Refill failed for prescription 12345678: RX139 prescription is not refillable",
+    "Refill failed for prescription 87654321: RX139 prescription is not refillable",
+    "Refill failed for prescription 11112222: RX140 prescription is expired",
+    "MVI_503 identity service unavailable for 1012345678V123456",
+    "MVI_503 identity service unavailable for 1098765432V654321",
+    "GET /my_health/v1/prescriptions completed in 523ms",
+    "GET /my_health/v1/prescriptions completed in 1.5s",
+    "GET /my_health/v1/messaging/folders completed in 80ms",
+    "SM151 secure message to triage group 4411 rejected",
+]
+
+
+def test_health_portal_messages_group_by_problem() -> None:
+    ids = [match.template_id for match in map(TemplateMiner().add, PORTAL)]
+    assert ids[0] == ids[1] != ids[2]
+    assert ids[3] == ids[4]
+    assert ids[5] == ids[6] != ids[7]
+    assert len(set(ids)) == 6
+    final = dict(mine_lines(PORTAL))
+    assert final[ids[0]] == (
+        "Refill failed for prescription <*>: RX139 prescription is not refillable"
+    )
+    assert final[ids[3]] == "MVI_503 identity service unavailable for <*>"
+    assert final[ids[5]] == "GET /my_health/v1/prescriptions completed in <*>"
+
+
+def test_codes_never_generalise() -> None:
+    miner = TemplateMiner()
+    codes = ["RX139", "RX140", "RX141", "RX142"]
+    ids = {miner.add(f"refill rejected with {code}").template_id for code in codes}
+    assert len(ids) == 4
+
+
+def test_different_words_stay_apart_until_a_position_proves_variable() -> None:
+    miner = TemplateMiner(merge_after=3)
+    startup = miner.add("cupsd startup succeeded")
+    shutdown = miner.add("cupsd shutdown succeeded")
+    assert startup.template_id != shutdown.template_id
+
+    cyrus = miner.add("session closed for user cyrus")
+    news = miner.add("session closed for user news")
+    assert cyrus.is_new and news.is_new and cyrus.template_id != news.template_id
+    root = miner.add("session closed for user root")
+    # The third distinct name proves the position is a value: the three merge into the oldest.
+    assert root == (cyrus.template_id, "session closed for user <*>", False)
+    assert miner.resolve(news.template_id) == cyrus.template_id
+    assert miner.add("session closed for user alice").template_id == cyrus.template_id
+    assert miner.templates()[-1]["count"] == 4
+
+
+def test_values_with_digits_merge_on_sight() -> None:
+    miner = TemplateMiner()
+    first = miner.add("deleting replica shard07 in tier cold")
+    second = miner.add("deleting replica shard12 in tier cold")
+    assert second == (first.template_id, "deleting replica <*> in tier cold", False)
+    # A path is a route, part of the event, even with a digit in it.
+    v1 = miner.add("GET /api/v1/shards served")
+    v2 = miner.add("GET /api/v2/shards served")
+    assert v1.is_new and v2.is_new and v1.template_id != v2.template_id
+
+
+def test_template_id_is_hash_of_first_text_and_survives_generalisation() -> None:
+    miner = TemplateMiner()
+    first = miner.add("cache node07 evicted")
+    expected = hashlib.blake2b(b"cache node07 evicted", digest_size=6).hexdigest()
+    assert first.template_id == expected and first.is_new
+    later = miner.add("cache node12 evicted")
+    assert later == (expected, "cache <*> evicted", False)
+
+
+def test_match_does_not_learn() -> None:
+    miner = TemplateMiner()
+    assert miner.match("disk 3 full") is None
+    added = miner.add("disk 3 full")
+    assert miner.match("disk 9 full") == (added.template_id, "disk <*> full", False)
+    assert miner.match("disk full now") is None
+    assert miner.templates()[0]["count"] == 1
+
+
+def test_counts_and_seen_times() -> None:
+    miner = TemplateMiner()
+    t0 = datetime(2025, 1, 6, 14, 0, tzinfo=UTC)
+    miner.add("disk 3 full", at=t0 + timedelta(minutes=5))
+    miner.add("disk 4 full", at=t0)
+    miner.add("disk 5 full")
+    (row,) = miner.templates()
+    assert row["count"] == 3
+    assert row["first_seen"] == t0.isoformat()
+    assert row["last_seen"] == (t0 + timedelta(minutes=5)).isoformat()
+
+
+# ---- state and determinism ------------------------------------------------------------------
+
+STREAM = [
+    *PORTAL,
+    "session closed for user cyrus",
+    "session closed for user news",
+    "cupsd startup succeeded",
+    "session closed for user root",
+    "session closed for user test",
+    "connection from 10.1.2.3 (host8.example.net) at Fri Jun 17 07:07:00 2005",
+    "connection from 10.1.2.4 () at Sat Jun 18 07:07:00 2005",
+    "cupsd shutdown succeeded",
+    "Refill failed for prescription 99990000: RX139 prescription is not refillable",
+]
+
+
+def test_state_round_trip_carries_on_exactly() -> None:
+    straight = TemplateMiner()
+    expected = [straight.add(line) for line in STREAM]
+
+    half = len(STREAM) // 2
+    first = TemplateMiner()
+    got = [first.add(line) for line in STREAM[:half]]
+    state = json.loads(json.dumps(first.to_state()))
+    assert state["format"] == STATE_FORMAT
+    restored = TemplateMiner.from_state(state)
+    got += [restored.add(line) for line in STREAM[half:]]
+
+    assert got == expected
+    assert restored.to_state() == straight.to_state()
+
+
+def test_same_input_gives_same_ids() -> None:
+    assert list(mine_lines(STREAM)) == list(mine_lines(list(STREAM)))
+    first, second = TemplateMiner(), TemplateMiner()
+    assert [first.add(x) for x in STREAM] == [second.add(x) for x in STREAM]
+
+
+def test_from_state_rejects_other_data() -> None:
+    with pytest.raises(ValueError, match="format"):
+        TemplateMiner.from_state({"templates": []})
+    state = TemplateMiner().to_state()
+    state["aliases"] = {"abc": "missing"}
+    with pytest.raises(ValueError, match="unknown template"):
+        TemplateMiner.from_state(state)
+
+
+def test_mine_lines_reports_final_groups_in_input_order() -> None:
+    lines = ["user cyrus left\n", "user news left\n", "user root left\n", "disk 1 full"]
+    out = list(mine_lines(lines))
+    assert [template for _, template in out] == ["user <*> left"] * 3 + ["disk <*> full"]
+    assert out[0][0] == out[1][0] == out[2][0] != out[3][0]
+
+
+# ---- grouping accuracy ---------------------------------------------------------------------
+
+
+def test_grouping_accuracy_hand_computed() -> None:
+    truth = ["A", "A", "B", "B", "C"]
+    assert grouping_accuracy(truth, [1, 1, 2, 2, 3]) == 1.0
+    # B split in two: its 2 lines are wrong; A and C are right -> 3/5.
+    assert grouping_accuracy(truth, [1, 1, 2, 4, 3]) == pytest.approx(0.6)
+    # B and C merged: the 3 lines of the merged group are wrong -> 2/5.
+    assert grouping_accuracy(truth, [1, 1, 2, 2, 2]) == pytest.approx(0.4)
+    # Everything in one group: no line is right.
+    assert grouping_accuracy(truth, [0] * 5) == 0.0
+    assert grouping_accuracy([], []) == 1.0
+    with pytest.raises(ValueError):
+        grouping_accuracy(["A"], [])
+
+
+def _accuracy_oracle(truth: list[int], predicted: list[int]) -> float:
+    correct = 0
+    for i in range(len(truth)):
+        true_set = {j for j in range(len(truth)) if truth[j] == truth[i]}
+        predicted_set = {j for j in range(len(truth)) if predicted[j] == predicted[i]}
+        correct += true_set == predicted_set
+    return correct / len(truth)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=40))
+def test_grouping_accuracy_matches_set_oracle(pairs: list[tuple[int, int]]) -> None:
+    truth = [t for t, _ in pairs]
+    predicted = [p for _, p in pairs]
+    assert grouping_accuracy(truth, predicted) == pytest.approx(_accuracy_oracle(truth, predicted))
+
+
+def test_accuracy_on_a_tiny_corpus() -> None:
+    corpus = [
+        ("E1", "Refill failed for prescription 12345678: RX139 prescription is not refillable"),
+        ("E2", "cupsd startup succeeded"),
+        ("E1", "Refill failed for prescription 22345678: RX139 prescription is not refillable"),
+        ("E3", "cupsd shutdown succeeded"),
+        ("E4", "GET /my_health/v1/prescriptions completed in 523ms"),
+        ("E5", "session closed for user cyrus"),
+        ("E4", "GET /my_health/v1/prescriptions completed in 2s"),
+        ("E5", "session closed for user news"),
+        ("E6", "session opened for user news"),
+    ]
+    predicted = [template_id for template_id, _ in mine_lines(line for _, line in corpus)]
+    truth = [event for event, _ in corpus]
+    # Only two names were seen at "user <*>", not enough to prove a value: E5 stays split.
+    assert grouping_accuracy(truth, predicted) == pytest.approx(7 / 9)
+    more = [*corpus, ("E5", "session closed for user root")]
+    predicted = [template_id for template_id, _ in mine_lines(line for _, line in more)]
+    assert grouping_accuracy([event for event, _ in more], predicted) == 1.0
