@@ -51,7 +51,9 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 def _priority_help() -> str:
-    return "; ".join(f"{Priority(p).label}: {meaning.lower()}" for p, meaning in PRIORITY_MEANING.items())
+    return "; ".join(
+        f"{Priority(p).label}: {meaning.lower()}" for p, meaning in PRIORITY_MEANING.items()
+    )
 
 
 class TicketContextForm(forms.Form):
@@ -68,7 +70,7 @@ class TicketContextForm(forms.Form):
         required=False,
         max_length=64,
         help_text=(
-            "ICN (e.g. 1012345678V123456), user UUID or EDIPI. Protected: masked for most roles and "
+            "ICN (##########V######), user UUID or EDIPI. Protected: masked for most roles and "
             "every unmasked view is audited. Required for Tier 3."
         ),
     )
@@ -102,9 +104,7 @@ class TicketContextForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    url = forms.URLField(
-        label="Full URL", required=False, max_length=500, assume_scheme="https"
-    )
+    url = forms.URLField(label="Full URL", required=False, max_length=500, assume_scheme="https")
     external_refs = forms.CharField(
         label="External references",
         required=False,
@@ -175,7 +175,9 @@ class QueueFilterForm(forms.Form):
     assignee = forms.ChoiceField(required=False)
     area = forms.ChoiceField(choices=[("", "Any area"), *Area.choices], required=False)
     upstream = forms.ChoiceField(
-        label="Suspected upstream", choices=[("", "Any upstream"), *Upstream.choices], required=False
+        label="Suspected upstream",
+        choices=[("", "Any upstream"), *Upstream.choices],
+        required=False,
     )
     sla = forms.ChoiceField(
         label="SLA state",
@@ -189,7 +191,10 @@ class QueueFilterForm(forms.Form):
         required=False,
     )
     text = forms.CharField(
-        label="Search", required=False, max_length=200, widget=forms.TextInput(attrs={"type": "search"})
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search"}),
     )
     sort = forms.ChoiceField(
         choices=[
@@ -240,13 +245,18 @@ class QueueFilterForm(forms.Form):
 
 
 def _text(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
-    return forms.CharField(label=label, required=required, widget=forms.Textarea, help_text=help_text)
+    return forms.CharField(
+        label=label, required=required, widget=forms.Textarea, help_text=help_text
+    )
 
 
 class CommentForm(forms.Form):
     body = _text("Comment")
     visibility = forms.ChoiceField(
-        choices=[("shared", "Shared with Tier 1 and Tier 2"), ("internal", "Internal (Tier 3 and up)")],
+        choices=[
+            ("shared", "Shared with Tier 1 and Tier 2"),
+            ("internal", "Internal (Tier 3 and up)"),
+        ],
         initial="shared",
         widget=forms.RadioSelect,
     )
@@ -285,7 +295,9 @@ class SendBackForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    answer = _text("Answer for Tier 3", help_text="The ticket returns to Tier 3 and its SLA clock resumes.")
+    answer = _text(
+        "Answer for Tier 3", help_text="The ticket returns to Tier 3 and its SLA clock resumes."
+    )
 
 
 class ResolveForm(forms.Form):
@@ -324,4 +336,3 @@ class PriorityForm(forms.Form):
         required=False,
         help_text="The SLA targets are re-evaluated from the ticket's start.",
     )
-

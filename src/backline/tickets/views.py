@@ -52,7 +52,9 @@ from backline.web.shortcuts import (
 PAGE_SIZE = 25
 
 # Statuses that have their own action (with the fields they need) instead of the status form.
-_OWN_ACTION = frozenset({Status.ACKNOWLEDGED, Status.RESOLVED, Status.CANCELED, Status.WAITING_REQUESTER})
+_OWN_ACTION = frozenset(
+    {Status.ACKNOWLEDGED, Status.RESOLVED, Status.CANCELED, Status.WAITING_REQUESTER}
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -77,7 +79,9 @@ def _people() -> list[User]:
     return list(User.objects.filter(is_active=True, role_grants__isnull=False).distinct())
 
 
-def _queue_page(request: HttpRequest, *, tier: int | None, mine: bool, heading: str) -> HttpResponse:
+def _queue_page(
+    request: HttpRequest, *, tier: int | None, mine: bool, heading: str
+) -> HttpResponse:
     user = _user(request)
     form = QueueFilterForm(request.GET, people=_people())
     form.is_valid()  # invalid fields are shown as errors and left out of the filter
@@ -100,7 +104,9 @@ def _queue_page(request: HttpRequest, *, tier: int | None, mine: bool, heading: 
         "now": now,
         "tier": tier,
         "mine": mine,
-        "elided_pages": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "elided_pages": page.paginator.get_elided_page_range(
+            page.number, on_each_side=2, on_ends=1
+        ),
     }
     template = "tickets/queue.html#queue-results" if _is_htmx(request) else "tickets/queue.html"
     response = render(request, template, context)
@@ -145,10 +151,8 @@ class TicketActions:
 
     @property
     def any_form(self) -> bool:
-        return any(
-            (self.change_status, self.send_back, self.answer, self.resolve, self.reopen)
-            + (self.cancel, self.priority)
-        )
+        forms_on_offer = (self.change_status, self.send_back, self.answer, self.resolve)
+        return any(forms_on_offer) or self.reopen or self.cancel or self.priority
 
 
 def status_choices(ticket: Ticket) -> list[tuple[str, str]]:
@@ -175,14 +179,20 @@ def ticket_actions(user: User, ticket: Ticket) -> TicketActions:
         comment=can(user, Action.COMMENT_SHARED),
         comment_internal=can(user, Action.COMMENT_INTERNAL),
         change_status=at_tier3 and can(user, Action.TICKET_WORK) and bool(status_choices(ticket)),
-        send_back=at_tier3 and can(user, Action.TICKET_WORK) and Status.WAITING_REQUESTER in allowed,
+        send_back=at_tier3
+        and can(user, Action.TICKET_WORK)
+        and Status.WAITING_REQUESTER in allowed,
         answer=(
             ticket.status == Status.WAITING_REQUESTER
             and ticket.sla_started_at is not None
             and can(user, Action.TICKET_ANSWER)
         ),
-        escalate_tier2=ticket.is_open and ticket.tier < Tier.TIER2 and can(user, Action.TICKET_ESCALATE_TIER2),
-        escalate_tier3=ticket.is_open and ticket.tier < Tier.TIER3 and can(user, Action.TICKET_ESCALATE_TIER3),
+        escalate_tier2=ticket.is_open
+        and ticket.tier < Tier.TIER2
+        and can(user, Action.TICKET_ESCALATE_TIER2),
+        escalate_tier3=ticket.is_open
+        and ticket.tier < Tier.TIER3
+        and can(user, Action.TICKET_ESCALATE_TIER3),
         resolve=Status.RESOLVED in allowed and closes,
         reopen=ticket.status == Status.RESOLVED and can(user, Action.TICKET_REOPEN),
         cancel=Status.CANCELED in allowed and closes,
@@ -267,7 +277,11 @@ def ticket_identifier(request: HttpRequest, number: str) -> HttpResponse:
             return render(
                 request,
                 "tickets/ticket.html#identifier",
-                {"ticket": ticket, "actions": ticket_actions(user, ticket), "reveal_error": error_message(exc)},
+                {
+                    "ticket": ticket,
+                    "actions": ticket_actions(user, ticket),
+                    "reveal_error": error_message(exc),
+                },
                 status=403,
             )
         return _ticket_page(request, ticket, error=error_message(exc), status=403)
@@ -342,7 +356,9 @@ def ticket_acknowledge(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def ticket_comment(request: HttpRequest, number: str) -> HttpResponse:
     def make(req: HttpRequest, t: Ticket) -> forms.Form:
-        return CommentForm(req.POST, prefix="comment", allow_internal=can(_user(req), Action.COMMENT_INTERNAL))
+        return CommentForm(
+            req.POST, prefix="comment", allow_internal=can(_user(req), Action.COMMENT_INTERNAL)
+        )
 
     def run(user: User, t: Ticket, f: forms.Form) -> object:
         assert isinstance(f, CommentForm)
@@ -350,7 +366,9 @@ def ticket_comment(request: HttpRequest, number: str) -> HttpResponse:
             ticket=t, actor=user, body=f.cleaned_data["body"], internal=f.internal
         )
 
-    return _act(request, number, key="comment", make_form=make, run=run, success=lambda t: "Comment added.")
+    return _act(
+        request, number, key="comment", make_form=make, run=run, success=lambda t: "Comment added."
+    )
 
 
 @staff_view
@@ -379,7 +397,9 @@ def ticket_send_back(request: HttpRequest, number: str) -> HttpResponse:
         run=lambda user, t, f: services.ticket_send_back(
             ticket=t, actor=user, question=f.cleaned_data["question"]
         ),
-        success=lambda t: f"{t.number} was sent back to Tier 2 with your question; its SLA clock is paused.",
+        success=lambda t: (
+            f"{t.number} was sent back to Tier 2 with your question; its SLA clock is paused."
+        ),
     )
 
 
@@ -391,7 +411,9 @@ def ticket_answer(request: HttpRequest, number: str) -> HttpResponse:
         number,
         key="answer",
         make_form=lambda req, t: AnswerForm(req.POST, prefix="answer"),
-        run=lambda user, t, f: services.ticket_answer(ticket=t, actor=user, answer=f.cleaned_data["answer"]),
+        run=lambda user, t, f: services.ticket_answer(
+            ticket=t, actor=user, answer=f.cleaned_data["answer"]
+        ),
         success=lambda t: f"{t.number} is back at Tier 3 with your answer.",
     )
 
@@ -429,7 +451,9 @@ def ticket_reopen(request: HttpRequest, number: str) -> HttpResponse:
         number,
         key="reopen",
         make_form=lambda req, t: ReasonForm(req.POST, prefix="reopen"),
-        run=lambda user, t, f: services.ticket_reopen(ticket=t, actor=user, reason=f.cleaned_data["reason"]),
+        run=lambda user, t, f: services.ticket_reopen(
+            ticket=t, actor=user, reason=f.cleaned_data["reason"]
+        ),
         success=lambda t: f"{t.number} is reopened.",
     )
 
@@ -442,7 +466,9 @@ def ticket_cancel(request: HttpRequest, number: str) -> HttpResponse:
         number,
         key="cancel",
         make_form=lambda req, t: ReasonForm(req.POST, prefix="cancel"),
-        run=lambda user, t, f: services.ticket_cancel(ticket=t, actor=user, reason=f.cleaned_data["reason"]),
+        run=lambda user, t, f: services.ticket_cancel(
+            ticket=t, actor=user, reason=f.cleaned_data["reason"]
+        ),
         success=lambda t: f"{t.number} is canceled.",
     )
 
@@ -456,7 +482,10 @@ def ticket_priority(request: HttpRequest, number: str) -> HttpResponse:
         key="priority",
         make_form=lambda req, t: PriorityForm(req.POST, prefix="priority"),
         run=lambda user, t, f: services.ticket_set_priority(
-            ticket=t, actor=user, priority=f.cleaned_data["priority"], reason=f.cleaned_data["reason"]
+            ticket=t,
+            actor=user,
+            priority=f.cleaned_data["priority"],
+            reason=f.cleaned_data["reason"],
         ),
         success=lambda t: f"{t.number}: priority changed; SLA targets re-evaluated.",
     )
@@ -471,7 +500,9 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     """Open a ticket with the escalation template's fields; field errors next to each field."""
     user = _user(request)
     if not can(user, Action.TICKET_CREATE):
-        return render_domain_error(request, PermissionDenied("Your roles do not allow opening tickets."))
+        return render_domain_error(
+            request, PermissionDenied("Your roles do not allow opening tickets.")
+        )
     status = 200
     if request.method == "POST":
         form = TicketCreateForm(request.POST)
@@ -490,7 +521,9 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
             status = 422
     else:
         form = TicketCreateForm()
-    return render(request, "tickets/ticket_form.html", {"form": form, "mode": "create"}, status=status)
+    return render(
+        request, "tickets/ticket_form.html", {"form": form, "mode": "create"}, status=status
+    )
 
 
 @staff_view
@@ -532,5 +565,10 @@ def ticket_escalate(request: HttpRequest, number: str, to_tier: int) -> HttpResp
             status = 422
     else:
         form = TicketContextForm(initial=TicketContextForm.initial_for(ticket))
-    context: dict[str, Any] = {"form": form, "mode": "escalate", "ticket": ticket, "to_tier": to_tier}
+    context: dict[str, Any] = {
+        "form": form,
+        "mode": "escalate",
+        "ticket": ticket,
+        "to_tier": to_tier,
+    }
     return render(request, "tickets/ticket_form.html", context, status=status)

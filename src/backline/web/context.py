@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from backline.accounts.permissions import Action, can
+from backline.accounts.roles import Role
 
 
 def backline(request: HttpRequest) -> dict[str, Any]:
@@ -14,7 +15,8 @@ def backline(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"my_roles": [], "my_role_labels": [], "can_view_tickets": False}
-    roles = sorted(user.roles, key=lambda role: list(type(role)).index(role))
+    order = list(Role)
+    roles = sorted(user.roles, key=order.index)
     return {
         "my_roles": sorted(r.value for r in roles),
         "my_role_labels": [r.label for r in roles],

@@ -60,7 +60,10 @@ def _tokens_page(
 ) -> HttpResponse:
     tokens = _user(request).api_tokens.all()
     return render(
-        request, "web/tokens.html", {"form": form, "tokens": tokens, "secret": secret}, status=status
+        request,
+        "web/tokens.html",
+        {"form": form, "tokens": tokens, "secret": secret},
+        status=status,
     )
 
 
@@ -81,7 +84,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
     except (DomainError, PermissionDenied) as exc:
         errors_onto_form(form, exc)
         return _tokens_page(request, form, status=422)
-    messages.success(request, f"Token '{token.name}' created. Copy its secret now: it is not shown again.")
+    messages.success(
+        request, f"Token '{token.name}' created. Copy its secret now: it is not shown again."
+    )
     # Rendered, not redirected: the secret must never be stored, not even in the session.
     return _tokens_page(request, TokenCreateForm(), secret=secret, status=201)
 
