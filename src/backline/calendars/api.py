@@ -17,29 +17,38 @@ from django.db.models import ProtectedError, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from backline.accounts.models import User
 from backline.accounts.permissions import Action, require
 from backline.audit.services import audit_record
 from backline.calendars.models import Calendar, Holiday, default_hours
 from backline.errors import Conflict, InvalidInput, NotFound
+from backline.tickets.api import refuse_nul
 from backline.tickets.choices import PRIORITY_MEANING, PRIORITY_RANK, Priority
 from backline.tickets.models import SlaPolicy
 
 router = Router(tags=["sla"])
 
+# A year of minutes: no support target is longer, and the column is a 32-bit integer on PostgreSQL.
+MAX_TARGET_MINUTES = 366 * 24 * 60
 
-class HolidayIO(Schema):
+
+class StrictIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
+
+
+class HolidayIO(StrictIn):
     date: date
     name: str = Field(..., min_length=1, max_length=100)
 
 
-class CalendarIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class CalendarIn(StrictIn):
     name: str = Field(..., min_length=1, max_length=100)
     time_zone: str = Field("America/New_York", description="An IANA zone, e.g. Europe/Berlin.")
     is_24x7: bool = Field(False, description="Round the clock: hours and holidays are ignored.")
@@ -67,11 +76,13 @@ class CalendarRef(Schema):
     name: str
 
 
-class SlaPolicyIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    acknowledge_minutes: int = Field(..., ge=1, description="Business minutes to acknowledge.")
-    resolve_minutes: int = Field(..., ge=1, description="Business minutes to resolve.")
+class SlaPolicyIn(StrictIn):
+    acknowledge_minutes: int = Field(
+        ..., ge=1, le=MAX_TARGET_MINUTES, description="Business minutes to acknowledge."
+    )
+    resolve_minutes: int = Field(
+        ..., ge=1, le=MAX_TARGET_MINUTES, description="Business minutes to resolve."
+    )
     calendar_id: int
 
 

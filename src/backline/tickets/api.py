@@ -17,11 +17,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import AwareDatetime, ConfigDict
+from pydantic import AwareDatetime, ConfigDict, field_validator
 
 from backline.accounts.models import User
 from backline.audit.masking import mask_identifier
 from backline.calendars.models import Holiday
+from backline.errors import NotFound
 from backline.tickets import selectors, services
 from backline.tickets.choices import (
     Area,
@@ -39,6 +40,7 @@ from backline.tickets.sla import sla_remaining
 router = Router(tags=["tickets"])
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
 DEFAULT_PAGE_SIZE = 25
 
 # Model fields that accept NULL; any other field sent as null means "empty".
@@ -49,7 +51,30 @@ _NULLABLE_CONTEXT = frozenset({"occurred_at", "occurred_until", "oracle_health_s
 # Input schemas. ``extra="forbid"``: a misspelt field is an error, not silently dropped.
 
 
-class StrictIn(Schema):
+def refuse_nul(value: Any) -> Any:
+    """Raise on NUL characters anywhere in ``value``: PostgreSQL cannot store them (a 500 otherwise)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    if isinstance(value, list | tuple):
+        for item in value:
+            refuse_nul(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
+    return value
+
+
+class TextIn(Schema):
+    """Input whose text fields may reach the database."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
+
+
+class StrictIn(TextIn):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -133,7 +158,7 @@ class PriorityIn(StrictIn):
     reason: str = ""
 
 
-class QueueIn(Schema):
+class QueueIn(TextIn):
     tier: int | None = Field(None, description="1, 2 or 3.")
     mine: bool = Field(False, description="Assigned to me, or opened by me below Tier 3.")
     status: list[str] = Field(
@@ -147,11 +172,12 @@ class QueueIn(Schema):
     q: str = Field("", description="Words in the title, description or external references.")
     include_closed: bool = False
     sort: str = Field("due", description=", ".join(selectors.SORTS))
-    page: int = Field(1, ge=1)
+    # Bounded so the row offset always fits the database's integer.
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
-class IdentifierQuery(Schema):
+class IdentifierQuery(TextIn):
     reason: str = Field("", max_length=500, description="Why you need it (kept in the audit log).")
 
 
@@ -385,6 +411,8 @@ def _user(request: HttpRequest) -> User:
 
 
 def _ticket(request: HttpRequest, number: str) -> Ticket:
+    if "\x00" in number:
+        raise NotFound("No such ticket.")  # never a ticket number, and PostgreSQL refuses it
     return selectors.ticket_for_user(user=_user(request), number=number)
 
 

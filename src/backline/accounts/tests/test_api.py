@@ -148,3 +148,12 @@ def test_people_without_a_role_cannot_make_tokens(make_person: Callable[[str], U
     response = client.post("/api/v1/me/tokens", {"name": "x"}, content_type="application/json")
     assert response.status_code == 403
     assert not ApiToken.objects.exists()
+
+
+def test_a_token_name_the_database_cannot_store_is_never_a_500(
+    api_as: Callable[[str], ApiClient],
+) -> None:
+    # SQLite stores a NUL character; PostgreSQL refuses it, which must be a 422, not a crash.
+    response = api_as("tina").post("me/tokens", {"name": "lap\x00top"})
+    assert response.status_code in (201, 422), response.content
+    assert response.json().get("message") or response.json().get("secret")

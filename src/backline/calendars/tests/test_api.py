@@ -105,6 +105,7 @@ def test_get_one_calendar_with_its_holidays(api_as: Callable[[str], ApiClient]) 
 
 def test_unknown_calendar_is_404_and_a_bad_id_is_422(api_as: Callable[[str], ApiClient]) -> None:
     assert_error(api_as("sam").get("calendars/999999"), 404, says="999999")
+    assert_error(api_as("sam").get(f"calendars/{10**20}"), 404)
     assert_error(api_as("sam").get("calendars/first"), 422, "calendar_id")
     assert_error(api_as("ada").put("calendars/999999", BERLIN), 404)
     assert_error(api_as("ada").delete("calendars/999999"), 404)
@@ -224,6 +225,13 @@ def test_put_replaces_the_calendar_and_its_holidays(api_as: Callable[[str], ApiC
         ({"name": ""}, "name", ""),
         ({"name": "24x7"}, "name", "already exists"),
         ({"is_24x7": "sometimes"}, "is_24x7", "bool"),
+        ({"name": "Berlin\x00"}, "name", "NUL"),
+        (
+            {"holidays": [{"date": "2026-12-24", "name": "Heilig\x00abend"}]},
+            "holidays.0.name",
+            "NUL",
+        ),
+        ({"weekly_hours": {"0\x00": [["09:00", "17:00"]]}}, "weekly_hours", "NUL"),
         ({"colour": "blue"}, "colour", "extra"),
     ],
 )
@@ -374,10 +382,20 @@ def test_a_missing_policy_is_created(api_as: Callable[[str], ApiClient]) -> None
             {"acknowledge_minutes": 60, "resolve_minutes": 30},
             "resolve_minutes",
         ),
+        (
+            "sla-policies/high",
+            {"acknowledge_minutes": 60, "resolve_minutes": 2**40},
+            "resolve_minutes",
+        ),
         ("sla-policies/high", {"acknowledge_minutes": 60, "resolve_minutes": 90}, "calendar_id"),
         (
             "sla-policies/high",
             {"acknowledge_minutes": 60, "resolve_minutes": 90, "calendar_id": 999999},
+            "calendar_id",
+        ),
+        (
+            "sla-policies/high",
+            {"acknowledge_minutes": 60, "resolve_minutes": 90, "calendar_id": 10**20},
             "calendar_id",
         ),
         (
