@@ -139,3 +139,17 @@ def test_revoke_own_token_but_not_someone_elses(erin: User, frank: User) -> None
 
 def test_people_without_a_role_have_no_tokens_page(nobody: User) -> None:
     assert signed_in(nobody).get("/tokens/").status_code == 403
+
+
+def test_unknown_pages_get_the_styled_404(erin: User) -> None:
+    response = signed_in(erin).get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in html(response) and 'class="usa-skipnav"' in html(response)
+
+
+def test_an_expired_form_explains_itself(erin: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(erin)
+    response = client.post("/tickets/new/", {"title": "x"})
+    assert response.status_code == 403
+    assert "The form expired" in html(response)

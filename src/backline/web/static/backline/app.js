@@ -12,18 +12,15 @@
     var method = (event.detail.verb || "get").toUpperCase();
     if (method !== "GET" && method !== "HEAD") {
       event.detail.headers["X-CSRFToken"] = csrfToken();
+      return;
     }
-  });
-
-  // Filter forms marked data-autosubmit refresh their results as soon as a control changes;
-  // without JavaScript the "Apply filters" button does the same with a full page load.
-  document.body.addEventListener("change", function (event) {
-    var target = event.target;
-    if (!(target instanceof HTMLElement)) return;
-    var form = target.closest("form[data-autosubmit]");
-    if (form && target.getAttribute("type") !== "search" && window.htmx) {
-      window.htmx.trigger(form, "submit");
-    }
+    // Leave unset filters out of the URL that htmx pushes, so shared links stay short.
+    var params = event.detail.parameters;
+    Object.keys(params).forEach(function (key) {
+      if (params[key] === "") {
+        delete params[key];
+      }
+    });
   });
 
   // htmx swaps in error answers too (4xx with a message), so the person sees why, not nothing.
