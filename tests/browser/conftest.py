@@ -6,16 +6,11 @@ are skipped, with that reason, when it is missing. axe-core comes from node_modu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread
-# with a running loop unless told it is safe (it is: the loop only drives the browser).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,8 +30,12 @@ BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 
 
 @pytest.fixture
-def chromium() -> Iterator[Any]:
+def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A headless Debian chromium (skipped when it is not installed)."""
+    # Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from a
+    # thread with a running loop unless told it is safe (it is: the loop only drives the browser).
+    # Set for the browser tests only, so the rest of the suite keeps Django's guard.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     if not CHROMIUM.exists():
         pytest.skip(
             "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
