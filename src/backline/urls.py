@@ -9,5 +9,6 @@ admin.site.site_title = "Backline admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("oncall/", include("backline.oncall.urls")),
     path("", include("backline.web.urls")),
 ]

@@ -38,6 +38,16 @@ class Action(StrEnum):
     SLA_MANAGE = "sla.manage"
     AUDIT_VIEW = "audit.view"
     TOKEN_MANAGE_OWN = "token.manage_own"
+    NOTIFY_RULES_OWN = "notify.rules_own"  # one's own notification rules and quiet hours
+    CHANNEL_MANAGE = "notify.channel_manage"  # Slack webhooks, PagerDuty services, email lists
+    OUTBOX_VIEW = "notify.outbox_view"
+    OUTBOX_RETRY = "notify.outbox_retry"
+    ONCALL_VIEW = "oncall.view"  # schedules, who is on call, gaps, fairness, calendar feeds
+    ROTATION_MANAGE = "rotation.manage"
+    OVERRIDE_OWN = "override.own"  # cover or swap one's own shifts (the service checks whose)
+    OVERRIDE_ANY = "override.any"
+    HANDOFF_VIEW = "handoff.view"
+    HANDOFF_ACT = "handoff.act"  # notes (outgoing) and acknowledgement (incoming)
 
 
 _SUPPORT = frozenset(Role)
@@ -62,6 +72,16 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.SLA_MANAGE: frozenset({Role.ADMIN}),
     Action.AUDIT_VIEW: frozenset({Role.ADMIN}),
     Action.TOKEN_MANAGE_OWN: _SUPPORT,
+    Action.NOTIFY_RULES_OWN: _SUPPORT,
+    Action.CHANNEL_MANAGE: frozenset({Role.ADMIN}),
+    Action.OUTBOX_VIEW: frozenset({Role.ADMIN}),
+    Action.OUTBOX_RETRY: frozenset({Role.ADMIN}),
+    Action.ONCALL_VIEW: _SUPPORT,
+    Action.ROTATION_MANAGE: _LEADS,
+    Action.OVERRIDE_OWN: _ENGINEERING,
+    Action.OVERRIDE_ANY: _LEADS,
+    Action.HANDOFF_VIEW: _ENGINEERING | _LEADS,
+    Action.HANDOFF_ACT: _ENGINEERING,
 }
 
 

@@ -32,6 +32,16 @@ EXPECTED: dict[Action, set[str]] = {
     Action.SLA_MANAGE: {"ada"},
     Action.AUDIT_VIEW: {"ada"},
     Action.TOKEN_MANAGE_OWN: {"tina", "sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.NOTIFY_RULES_OWN: {"tina", "sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.CHANNEL_MANAGE: {"ada"},
+    Action.OUTBOX_VIEW: {"ada"},
+    Action.OUTBOX_RETRY: {"ada"},
+    Action.ONCALL_VIEW: {"tina", "sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.ROTATION_MANAGE: {"maggie", "ada"},
+    Action.OVERRIDE_OWN: {"erin", "frank", "mona", "ivan"},
+    Action.OVERRIDE_ANY: {"maggie", "ada"},
+    Action.HANDOFF_VIEW: {"erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.HANDOFF_ACT: {"erin", "frank", "mona", "ivan"},
 }
 
 
