@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -113,26 +112,15 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, exc.status_code, str(exc))
 
 
-@api.exception_handler(DataError)
-def _unstorable(request: HttpRequest, exc: DataError) -> HttpResponse:
-    # Last line of defence for values the schemas let through but the database cannot store
-    # (e.g. NUL characters on PostgreSQL): the caller's mistake, so a 4xx rather than a 500.
-    return error_response(
-        request, 422, "A value in this request cannot be stored (e.g. a NUL character)."
-    )
-
-
 def _register_routers() -> None:
     from backline.accounts.api import router as accounts_router
     from backline.calendars.api import router as calendars_router
-    from backline.notify.api import router as notify_router
     from backline.oncall.api import router as oncall_router
     from backline.tickets.api import router as tickets_router
 
     api.add_router("/", accounts_router)
     api.add_router("/tickets", tickets_router)
     api.add_router("/", calendars_router)
-    api.add_router("/notify", notify_router)
     api.add_router("/oncall", oncall_router)
 
 
