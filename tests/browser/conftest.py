@@ -7,6 +7,7 @@ are skipped, with that reason, when it is missing. axe-core comes from node_modu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +62,13 @@ def assert_accessible() -> Callable[[Any, str], None]:
 
 
 @pytest.fixture
-def screenshots_dir() -> Path:
-    """docs/screenshots/ in the repository, for the README's pictures."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots_dir(tmp_path: Path) -> Path:
+    """Where the flow saves its pictures: docs/screenshots/ (the README's) when
+    BACKLINE_SCREENSHOTS=1, otherwise a temporary folder so test runs leave the tree clean."""
+    if os.environ.get("BACKLINE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
 
 
 def _assert_accessible(page: Any, where: str) -> None:
