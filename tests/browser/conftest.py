@@ -6,8 +6,8 @@ are skipped, with that reason, when it is missing. axe-core comes from node_modu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
