@@ -16,7 +16,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -80,18 +82,75 @@ def write_jsonl(config: SimulationConfig, target: str | os.PathLike[str] | IO[An
     return Summary(events=events, bytes=size, seconds=time.perf_counter() - began)
 
 
-def _write(config: SimulationConfig, fh: IO[Any]) -> tuple[int, int]:
-    text = isinstance(fh, io.TextIOBase)
-    events = size = 0
+def _chunks(config: SimulationConfig) -> Iterator[tuple[int, str]]:
+    """(line count, text) pieces of the output, each ending in a newline."""
     for batch in generate_lines(build_plan(config)):
-        events += len(batch)
         # Joined in slices of a couple of MB: big enough to amortise the calls, small enough for
         # the allocator to reuse the same memory instead of faulting in fresh pages every time.
         for i in range(0, len(batch), _WRITE_LINES):
-            chunk = "\n".join(batch[i : i + _WRITE_LINES]) + "\n"
+            lines = batch[i : i + _WRITE_LINES]
+            # The empty last item gives the trailing newline without copying the chunk again.
+            yield len(lines), "\n".join([*lines, ""])
+
+
+def _write(config: SimulationConfig, fh: IO[Any]) -> tuple[int, int]:
+    if isinstance(fh, io.TextIOBase):
+        events = size = 0
+        for count, chunk in _chunks(config):
+            fh.write(chunk)
+            events += count
+            size += len(chunk.encode("utf-8"))
+        return events, size
+    if isinstance(fh, io.BufferedWriter | io.FileIO):
+        return _write_overlapped(config, fh)
+    events = size = 0
+    for count, chunk in _chunks(config):
+        data = chunk.encode("utf-8")
+        fh.write(data)
+        events += count
+        size += len(data)
+    return events, size
+
+
+def _write_overlapped(config: SimulationConfig, fh: IO[bytes]) -> tuple[int, int]:
+    """Write to a real file from a second thread while this one generates.
+
+    A file write releases the GIL for the copy into the kernel, which is about a third of the time
+    for a file on disk; on a second core it overlaps with generation instead of adding to it.
+
+    1. This thread generates and encodes chunks and puts them on a small queue (backpressure: at
+       most a few chunks wait in memory).
+    2. The writer thread takes chunks in order and writes them; on an error it records it and
+       keeps draining the queue so this thread never blocks on a full queue.
+    3. ``None`` on the queue ends the writer; this thread joins it and re-raises its error.
+    """
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    failure: list[BaseException] = []
+
+    def writer() -> None:
+        while (data := pending.get()) is not None:
+            if not failure:
+                try:
+                    fh.write(data)
+                except BaseException as exc:  # re-raised in the generating thread
+                    failure.append(exc)
+
+    thread = threading.Thread(target=writer, name="simulate-writer", daemon=True)
+    thread.start()
+    events = size = 0
+    try:
+        for count, chunk in _chunks(config):
             data = chunk.encode("utf-8")
-            fh.write(chunk if text else data)
+            pending.put(data)
+            events += count
             size += len(data)
+            if failure:
+                break
+    finally:
+        pending.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
     return events, size
 
 

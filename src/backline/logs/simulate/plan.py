@@ -19,7 +19,6 @@ from backline.logs.simulate.catalogue import (
     ROUTE_BY_PATH,
     ROUTE_INDEX,
     ROUTES,
-    RX138_WRONG_ID,
 )
 from backline.logs.simulate.population import (
     ORACLE_HEALTH_SITES,
@@ -491,7 +490,7 @@ class _Planner:
                 end=from_ms(end),
                 affected_user_uuids=(p.user_uuid,),
                 error_code="RX138",
-                signature=RX138_WRONG_ID.message.split(":")[1].split("{")[0].strip(),
+                signature="no prescriptions for MHV correlation id",
                 upstream="mhv_api",
                 target=p.user_uuid,
                 root_cause=f"The patient has two MHV correlation ids ({p.mhv_correlation_id} and "

@@ -63,9 +63,9 @@ class SimulationConfig:
 
     seed: int = 0
     start: datetime = DEFAULT_START
-    days: float = 7.0
+    days: float = 3.0
     users: int = 2000
-    events_per_second: float = 20.0
+    events_per_second: float = 5.0
     scenarios: list[ScenarioSpec] = field(default_factory=list)
 
     def __post_init__(self) -> None:
