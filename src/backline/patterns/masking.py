@@ -3,33 +3,54 @@
 This module owns the rules that decide which parts of a message are values (replaced by `<*>`)
 and which are the words that name the event. It knows nothing about templates or grouping.
 
-What is masked: URLs, e-mail addresses, UUIDs, ICNs (`1012345678V123456`), IPv4 and IPv6
-addresses with an optional port, `host.name:port`, dates and times (ISO, numeric, `Jun 17 ...`
-with the day number), durations and sizes (`250ms`, `1.5s`, `900 seconds`, `1190 bytes`),
-every token that starts with a digit (numbers, versions, `4096k`), hexadecimal ids (`0x1f`, a run
-of 8+ hex characters holding a digit), words that carry 6 or more digits in a row
-(`blk_-1727475099218615100`, `req_20240101123456`), the text inside quotes, and the value of
-`key=value`. A path keeps its shape: only its numeric segments are masked (`/prescriptions/<*>`).
+A message is split into blank-separated tokens and each token is masked on its own
+(`mask_token`); a few rules then look at neighbouring tokens (`join_masked`). Working token by
+token keeps the regular expressions short (they run on a token, never on a whole line) and lets
+`Masker` memoise per distinct token, which repeat far more often than lines do.
+
+What is masked inside a token: URLs, e-mail addresses, UUIDs, ICNs (`1012345678V123456`), IPv4
+and IPv6 addresses with an optional port, `host.name:port` and `host:port` (port of 2 to 5
+digits), dates and times (ISO, numeric), durations and sizes written as one token (`250ms`,
+`1.5s`), every value that starts with a digit (numbers, versions, `4096k`), hexadecimal ids
+(`0x1f`, a run of 8+ hex characters holding a digit), words that carry 6 or more digits in a row
+(`blk_-1727475099218615100`, `req_20240101123456`), a quoted value without blanks (`'dob'`), and
+the value of `key=value`. A path keeps its shape: only its value segments are masked
+(`/prescriptions/<*>`). A value alone inside brackets, `(1)` or `[42]`, loses its brackets.
+
+What neighbouring tokens do: adjacent masked tokens become one `<*>`, so a value whose width in
+tokens varies (`1190 bytes (1.16 KB)`, `Fri Jun 17 07:07:00 2005`, `2024-01-01 12:00:00`) does
+not change the number of tokens. A unit after a masked number (`900 seconds`, `(1.16 KB)`) and a
+month or weekday name before a masked day (`Jun 17`) join the value.
 
 What is kept on purpose: plain words, and codes made of capital letters and a few digits
 (`RX139`, `SM151`, `MVI_503`, `SOCKS5`): an error code names the problem, so two messages that
 differ only by their code are two signatures. Lower-case words with a digit (`tty2`, `subdir5`)
-are kept too; the miner treats them as values when they vary (see `miner.token_kind`).
+are kept too; the miner treats them as values when they vary (see `miner.token_kind`). Quoted
+text with blanks is not masked as a whole: a quoted request line (`"GET /v2/servers HTTP/1.1"`)
+names its event by its method and path; its values are masked token by token like any others.
 
-Adjacent masked values are merged into one `<*>` (`1190 bytes (1.16 KB)` and `Fri Jun 17
-07:07:00 2005` each become a single `<*>`), so a value whose width varies does not change the
-number of tokens. A masked value alone inside brackets, `(1.16 KB)` or `[1]`, loses its brackets.
-
-Every rule treats all ASCII digits alike (no rule looks at a digit's value), so the masking of a
-message depends only on where its digits are, not on which digits they are. The miner relies on
-this to memoise masking by the message with its digits zeroed; `digit_blind_key` gives that key.
+Every rule treats all ASCII digits alike (no rule looks at a digit's value), so where a message
+is masked depends only on where its digits are, not on which digits they are. `Masker` relies on
+this to memoise masking by the message with its digits zeroed (`digit_blind_key`).
 """
 
 from __future__ import annotations
 
 import re
+from operator import itemgetter
+from typing import Any
 
-__all__ = ["WILDCARD", "digit_blind_key", "mask", "mask_plan"]
+__all__ = [
+    "WILDCARD",
+    "Masker",
+    "digit_blind_key",
+    "join_masked",
+    "kept_digit_positions",
+    "mask",
+    "mask_token",
+    "split_tokens",
+    "token_spans",
+]
 
 WILDCARD = "<*>"
 
@@ -39,37 +60,40 @@ _UNITS = (
     r"(?:[KMGTP]i?B|[kmgtp]b|bytes?|B|ms|us|\u00b5s|ns|secs?|seconds?|mins?|minutes?"
     r"|hours?|hrs?|days?)"
 )
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
-_WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?"
 _HEX = r"[0-9a-fA-F]"
 
-# One pass finds every digit-bearing value. Branch order matters where two branches can start
-# at the same place: the first that matches wins, so the specific shapes come before the
-# generic "starts with a digit" rule.
-_DIGIT_VALUES = re.compile(
+# One pass finds every digit-bearing value of a token. Branch order matters where two branches
+# can start at the same place: the first that matches wins, so the specific shapes come before
+# the generic "starts with a digit" rule.
+_VALUES = re.compile(
     r"(?<![\w.])(?<!\w-)(?:"
     rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"  # UUID
     r"|\d{10}V\d{6}"  # ICN
-    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-    rf"|(?:{_WEEKDAY}\s+)?{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?(?:\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?"
+    r"|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?"  # IPv4[:port]
-    rf"|(?:{_HEX}{{0,4}}:){{2,7}}{_HEX}{{1,4}}(?=[\s,;)\]/]|$)"  # IPv6 (no port)
-    r"|[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+:\d{1,5}"  # host.name:port
+    rf"|(?:{_HEX}{{0,4}}:){{2,7}}{_HEX}{{1,4}}(?=[,;)\]/]|$)"  # IPv6 (no port)
+    r"|[A-Za-z0-9][A-Za-z0-9-]*(?:(?:\.[A-Za-z0-9-]+)+:\d{1,5}|:\d{2,5})"  # host[.name]:port
     r"|\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"  # time
     r"|\d{1,4}[/-]\d{1,2}[/-]\d{1,4}"  # numeric date
     rf"|0[xX]{_HEX}+"
-    rf"|(?:[<>]=?)?[-+]?\d(?:[\w.:%-]*[\w%])?(?:\s?{_UNITS}(?![\w]))?"  # number, size, duration
+    rf"|(?:[<>]=?)?[-+]?\d(?:[\w.:%-]*[\w%])?(?:{_UNITS}(?![\w]))?"  # number, size, duration
     rf"|(?=[0-9a-fA-F]{{8,}}(?!\w)){_HEX}*\d{_HEX}*"  # hex id
     r"|[A-Za-z_][\w-]*?\d{6,}[\w-]*"  # word with a long number inside
     r")(?![\w])"
 )
 _URL = re.compile(r"(?<![\w])[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_QUOTED = re.compile(r"(?<![\w])(?:'([^'\n]{1,256})'|\"([^\"\n]{1,256})\")(?![\w])")
+_QUOTED = re.compile(r"(?<![\w])(?:'([^'\s]{1,256})'|\"([^\"\s]{1,256})\")(?![\w])")
 _KEY_VALUE = re.compile(r"(?<=[\w\])]=)[^\s,;&()\[\]{}\"'<>=]+")
-_GAP_ONLY_SPACE = re.compile(r"\s+")
+_HAS_DIGIT = re.compile(r"\d")
+# Only ASCII digits are zeroed by `digit_blind_key`, so only they can be memoised away.
+_ASCII_DIGIT = re.compile(r"[0-9]")
 
-_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_UNIT_WORDS = re.compile(_UNITS)
+_MONTH = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?")
+_WEEKDAY = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?")
+_BRACKETED = frozenset({"(<*>)", "[<*>]", "{<*>}"})
+_CLOSERS = ")]},;"
 
 Span = tuple[int, int]
 
@@ -94,75 +118,242 @@ def _add_free(accepted: list[Span], candidates: list[Span]) -> list[Span]:
     return merged
 
 
-def mask_plan(message: str) -> list[Span]:
-    """Return the sorted, disjoint `(start, end)` spans of `message` that become `<*>`.
-
-    Adjacent values separated by blanks only are already merged, and a value alone inside a
-    pair of brackets covers the brackets too.
-    """
+def token_spans(token: str) -> list[Span]:
+    """Return the sorted, disjoint `(start, end)` spans of one token that become `<*>`."""
     spans: list[Span] = []
-    if "://" in message:
-        spans = _add_free(spans, [m.span() for m in _URL.finditer(message)])
-    if "@" in message:
-        spans = _add_free(spans, [m.span() for m in _EMAIL.finditer(message)])
-    if "'" in message or '"' in message:
+    if token.isdecimal():
+        return [(0, len(token))]
+    if "://" in token:
+        spans = _add_free(spans, [m.span() for m in _URL.finditer(token)])
+    if "@" in token:
+        spans = _add_free(spans, [m.span() for m in _EMAIL.finditer(token)])
+    if "'" in token or '"' in token:
         quoted = []
-        for m in _QUOTED.finditer(message):
-            group = 1 if m.group(1) is not None else 2
-            quoted.append(m.span(group))
+        for m in _QUOTED.finditer(token):
+            quoted.append(m.span(1 if m.group(1) is not None else 2))
         spans = _add_free(spans, quoted)
-    if "=" in message:
-        spans = _add_free(spans, [m.span() for m in _KEY_VALUE.finditer(message)])
-    spans = _add_free(spans, [m.span() for m in _DIGIT_VALUES.finditer(message)])
+    if "=" in token:
+        spans = _add_free(spans, [m.span() for m in _KEY_VALUE.finditer(token)])
+    if ":" in token or _HAS_DIGIT.search(token) is not None:
+        # Every branch of _VALUES needs a digit, except an IPv6 address, which needs a colon.
+        spans = _add_free(spans, [m.span() for m in _VALUES.finditer(token)])
+    return spans
+
+
+def _apply(token: str, spans: list[Span]) -> str:
     if not spans:
-        return spans
-    return _merge_adjacent(message, _absorb_brackets(message, spans))
-
-
-def _absorb_brackets(message: str, spans: list[Span]) -> list[Span]:
-    """Widen `(value)` and `[value]` to cover the brackets when they stand as a whole token."""
-    out: list[Span] = []
-    size = len(message)
-    for start, end in spans:
-        if start >= 1 and end < size:
-            closer = _OPENERS.get(message[start - 1])
-            if (
-                closer is not None
-                and message[end] == closer
-                and (start == 1 or message[start - 2].isspace())
-                and (end + 1 == size or message[end + 1].isspace())
-            ):
-                start, end = start - 1, end + 1
-        out.append((start, end))
-    return out
-
-
-def _merge_adjacent(message: str, spans: list[Span]) -> list[Span]:
-    """Merge spans that only whitespace separates."""
-    out = [spans[0]]
-    for start, end in spans[1:]:
-        prev_start, prev_end = out[-1]
-        if _GAP_ONLY_SPACE.fullmatch(message, prev_end, start):
-            out[-1] = (prev_start, end)
-        else:
-            out.append((start, end))
-    return out
-
-
-def apply_plan(message: str, spans: list[Span]) -> str:
-    """Replace `spans` of `message` with `<*>` and normalise blanks to single spaces."""
-    if not spans:
-        return " ".join(message.split())
+        return token
     parts = []
     pos = 0
     for start, end in spans:
-        parts.append(message[pos:start])
+        parts.append(token[pos:start])
         parts.append(WILDCARD)
         pos = end
-    parts.append(message[pos:])
-    return " ".join("".join(parts).split())
+    parts.append(token[pos:])
+    masked = "".join(parts)
+    return WILDCARD if masked in _BRACKETED else masked
+
+
+def mask_token(token: str) -> str:
+    """Return one blank-free token with its values replaced by `<*>`."""
+    if token.isalpha():
+        return token
+    if token.isdecimal():
+        return WILDCARD
+    return _apply(token, token_spans(token))
+
+
+def join_masked(tokens: list[str]) -> str:
+    """Apply the rules between neighbouring masked tokens and join them with single spaces."""
+    out: list[str] = []
+    for token in tokens:
+        if out:
+            prev = out[-1]
+            if prev.endswith(WILDCARD):
+                if token == WILDCARD and prev == WILDCARD:
+                    continue
+                core = token.rstrip(_CLOSERS)
+                if _UNIT_WORDS.fullmatch(core):
+                    # `900 seconds`, `(1.16 KB)`: the unit is part of the value.
+                    merged = prev + token[len(core) :]
+                    out[-1] = WILDCARD if merged in _BRACKETED else merged
+                    if len(out) > 1 and out[-1] == WILDCARD == out[-2]:
+                        out.pop()
+                    continue
+            if token.startswith(WILDCARD) and _MONTH.fullmatch(prev):
+                # `Jun 17 07:07:00 2005` is one date, `Fri Jun 17 ...` too.
+                out[-1] = token
+                if len(out) > 1 and _WEEKDAY.fullmatch(out[-2]):
+                    del out[-2]
+                if len(out) > 1 and out[-2] == WILDCARD and out[-1].startswith(WILDCARD):
+                    del out[-2]
+                continue
+        out.append(token)
+    return " ".join(out)
+
+
+def split_tokens(message: str) -> list[str]:
+    """Split `message` at runs of ASCII blanks (space, tab, CR, LF, VT, FF).
+
+    Only ASCII blanks separate tokens, so that the tokens of a message and of its digit-blind
+    bytes (`digit_blind_key`) line up one for one.
+    """
+    return [
+        token.decode("utf-8", "surrogatepass")
+        for token in message.encode("utf-8", "surrogatepass").split()
+    ]
 
 
 def mask(message: str) -> str:
-    """Return `message` with its variable parts replaced by `<*>`, blanks normalised."""
-    return apply_plan(message, mask_plan(message))
+    """Return `message` with its variable parts replaced by `<*>`, blanks normalised.
+
+    This is the reference definition; `Masker.mask` gives the same answers, faster.
+    """
+    return join_masked([mask_token(token) for token in split_tokens(message)])
+
+
+_TOKENS = re.compile(r"[^ \t\n\r\x0b\x0c]+")
+
+
+def kept_digit_positions(message: str) -> list[int]:
+    """Return the indices of the digits of `message` that its masked text keeps (`RX139`).
+
+    Masking only replaces spans inside tokens and then drops or merges digit-free words and
+    `<*>`, so the digits it keeps are the ones outside every token's spans.
+    """
+    kept: list[int] = []
+    for match in _TOKENS.finditer(message):
+        token = match.group()
+        if token.isalpha():
+            continue
+        spans = token_spans(token)
+        if _apply(token, spans) == WILDCARD:
+            continue
+        gaps = [0] + [edge for span in spans for edge in span] + [len(token)]
+        for start, end in zip(gaps[::2], gaps[1::2], strict=True):
+            for i in range(start, end):
+                if "0" <= token[i] <= "9":
+                    kept.append(match.start() + i)
+    return kept
+
+
+_LIMIT = 65536
+
+
+class Masker:
+    """`mask` with memos: per digit-blind line, per digit-blind token, per masked shape.
+
+    Lines that differ only by their digits share one entry. A line seen for the first time is
+    masked from its digit-blind tokens, which are mostly in the memo already: a token's masked
+    form is stored once for all tokens with its digit-blind key, unless it keeps digits
+    (`RX139`), then its spans are stored and applied to the token at hand. The memos are
+    bounded (each is cleared when it reaches `limit` entries) and hold nothing but results of
+    pure functions, so they are never part of any saved state.
+    """
+
+    __slots__ = ("_blind_tokens", "_joined", "_kept", "_lines", "limit")
+
+    def __init__(self, *, limit: int = _LIMIT) -> None:
+        self.limit = limit
+        # digit-blind line -> its masked text, or an itemgetter of the digits it keeps.
+        self._lines: dict[bytes, Any] = {}
+        self._kept: dict[tuple[bytes, Any], str] = {}
+        # digit-blind token -> its masked text, or its spans when the masked text keeps digits.
+        self._blind_tokens: dict[bytes, str | list[Span]] = {}
+        # masked tokens joined by spaces -> the same after `join_masked`.
+        self._joined: dict[str, str] = {}
+
+    def mask(self, message: str) -> str:
+        """Return `mask(message)`."""
+        return self.mask_keyed(message, digit_blind_key(message))
+
+    def mask_keyed(self, message: str, key: bytes) -> str:
+        """Return `mask(message)`, given `key == digit_blind_key(message)`."""
+        plan = self._lines.get(key)
+        if plan is None:
+            return self._learn(message, key)
+        if plan.__class__ is str:
+            text: str = plan
+            return text
+        probe = (key, plan(message))
+        found = self._kept.get(probe)
+        if found is None:
+            found = self._mask_tokens(message, key)
+            if len(self._kept) >= self.limit:
+                self._kept.clear()
+            self._kept[probe] = found
+        return found
+
+    def plan(self, key: bytes) -> Any:
+        """Return how lines with digit-blind `key` mask, if known: a text, or a digit getter.
+
+        A text means every such line masks to it; a getter (an `itemgetter` over the line)
+        picks the digits the masked text keeps, which together with the key decide the text.
+        None if no line with this key was masked since the memo was last cleared.
+        """
+        return self._lines.get(key)
+
+    def _learn(self, message: str, key: bytes) -> str:
+        text = self._mask_tokens(message, key)
+        plan: Any = text
+        if _ASCII_DIGIT.search(text) is not None:
+            kept = self._kept_positions(message, key)
+            if kept:
+                plan = itemgetter(*kept)
+        if len(self._lines) >= self.limit:
+            self._lines.clear()
+        self._lines[key] = plan
+        return text
+
+    def _kept_positions(self, message: str, key: bytes) -> list[int]:
+        """`kept_digit_positions(message)`, with the spans of the token memo."""
+        kept: list[int] = []
+        for match, blind in zip(_TOKENS.finditer(message), key.split(), strict=True):
+            known = self._blind_tokens.get(blind)
+            if known is None:
+                return kept_digit_positions(message)
+            if isinstance(known, str):
+                continue  # masked without digits: none kept
+            token = match.group()
+            gaps = [0] + [edge for span in known for edge in span] + [len(token)]
+            for start, end in zip(gaps[::2], gaps[1::2], strict=True):
+                for i in range(start, end):
+                    if "0" <= token[i] <= "9":
+                        kept.append(match.start() + i)
+        return kept
+
+    def _mask_tokens(self, message: str, key: bytes) -> str:
+        blind = key.split()
+        masked: list[Any] = list(map(self._blind_tokens.get, blind))
+        try:
+            joined = " ".join(masked)
+        except TypeError:
+            # A token not in the memo yet (None) or one that keeps digits (its spans).
+            raw = message.encode("utf-8", "surrogatepass").split()
+            for i, found in enumerate(masked):
+                if found.__class__ is not str:
+                    masked[i] = self._token(raw[i].decode("utf-8", "surrogatepass"), blind[i])
+            joined = " ".join(masked)
+        text = self._joined.get(joined)
+        if text is None:
+            text = join_masked(joined.split(" "))
+            if len(self._joined) >= self.limit:
+                self._joined.clear()
+            self._joined[joined] = text
+        return text
+
+    def _token(self, token: str, blind: bytes) -> str:
+        known = self._blind_tokens.get(blind)
+        if known is None:
+            spans = [] if token.isalpha() else token_spans(token)
+            masked = _apply(token, spans)
+            # Spans depend only on where the digits are; a masked text without digits is the
+            # same for every token with this key.
+            known = spans if _ASCII_DIGIT.search(masked) else masked
+            if len(self._blind_tokens) >= self.limit:
+                self._blind_tokens.clear()
+            self._blind_tokens[blind] = known
+            return masked
+        if isinstance(known, str):
+            return known
+        return _apply(token, known)

@@ -39,10 +39,9 @@ import hashlib
 import re
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
-from operator import itemgetter
 from typing import Any, NamedTuple
 
-from backline.patterns.masking import WILDCARD, apply_plan, digit_blind_key, mask_plan
+from backline.patterns.masking import WILDCARD, Masker
 
 __all__ = [
     "STATE_FORMAT",
@@ -95,16 +94,29 @@ class Match(NamedTuple):
 
 
 class _Template:
-    __slots__ = ("count", "first_seen", "id", "last_seen", "seq", "text", "tokens")
+    __slots__ = (
+        "count",
+        "first_seen",
+        "id",
+        "last_seen",
+        "match",
+        "merged_into",
+        "seq",
+        "text",
+        "tokens",
+    )
 
     def __init__(self, *, template_id: str, tokens: list[str], seq: int) -> None:
         self.id = template_id
         self.tokens = tokens
         self.text = " ".join(tokens)
+        self.match = Match(template_id, self.text, False)
         self.count = 0
         self.first_seen: datetime | None = None
         self.last_seen: datetime | None = None
         self.seq = seq
+        # Set when this template is folded into another one; memos may still point here.
+        self.merged_into: _Template | None = None
 
     def seen(self, at: datetime | None) -> None:
         self.count += 1
@@ -114,9 +126,16 @@ class _Template:
             if self.last_seen is None or at > self.last_seen:
                 self.last_seen = at
 
+    def live(self) -> _Template:
+        template = self
+        while template.merged_into is not None:
+            template = template.merged_into
+        return template
 
-_MEMO_LIMIT = 65536
+
 _ROUTE_LIMIT = 8192
+_FAST_LIMIT = 65536
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 def _template_id(text: str) -> str:
@@ -144,57 +163,93 @@ class TemplateMiner:
         self._leaves: dict[tuple[int, str], list[_Template]] = {}
         # Where each masked text went the first time: the same text always joins the same
         # group. Bounded; cleared when full. Part of the state, so restarts replay exactly.
-        self._routes: dict[str, str] = {}
+        self._routes: dict[str, _Template] = {}
         self._seq = 0
-        # Memos of pure functions, not state: masking depends only on the digit-blind key (see
-        # masking), and a token's kind only on the token.
-        self._plans: dict[bytes, tuple[str | None, Any]] = {}
-        self._masked: dict[tuple[bytes, Any], str] = {}
+        # Memos, not state. `_fast` short-cuts masking and routing: digit-blind message ->
+        # the template its masked text is routed to, or (for messages whose masked text keeps
+        # digits) the getter of those digits, with `_fast_kept` keyed by key and digits. Both
+        # only ever repeat what `_routes` says, and are cleared with it.
+        self._masker = Masker()
+        self._fast: dict[bytes, Any] = {}
+        self._fast_kept: dict[tuple[bytes, Any], _Template] = {}
         self._kinds: dict[str, int] = {}
 
     # ---- public API -------------------------------------------------------------------------
 
     def add(self, message: str, *, at: datetime | None = None) -> Match:
         """Learn from `message` and return its group (created if none accepts it)."""
-        text = self._mask(message)
+        # The hot path: a message whose shape was seen before costs one encode, one translate
+        # and one or two dict look-ups.
+        key = message.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+        hit = self._fast.get(key)
+        if hit is not None:
+            if hit.__class__ is not _Template:
+                hit = self._fast_kept.get((key, hit(message)))
+            if hit is not None:
+                if hit.merged_into is not None:
+                    hit = hit.live()
+                if at is None:
+                    hit.count += 1
+                else:
+                    hit.seen(at)
+                match: Match = hit.match
+                return match
+        return self._add_slow(message, key, at)
+
+    def _add_slow(self, message: str, key: bytes, at: datetime | None) -> Match:
+        text = self._masker.mask_keyed(message, key)
         routed = self._routes.get(text)
+        is_new = False
         if routed is not None:
-            found = self._templates.get(routed)
-            if found is None:
-                found = self._templates[self.resolve(routed)]
-                self._routes[text] = found.id
-            found.seen(at)
-            return Match(found.id, found.text, False)
-        tokens = text.split()
-        leaf = self._leaves.setdefault(self._leaf_key(tokens), [])
-        found = self._by_text.get(text)
-        if found is None:
-            found = self._best(leaf, tokens)
-        if found is not None:
-            self._generalise(found, tokens)
-            survivor = self._dedupe(found)
-            is_new = False
+            survivor = routed.live()
         else:
-            created = self._create(tokens, leaf)
-            survivor = self._consolidate(created, leaf)
-            is_new = survivor is created
+            tokens = text.split(" ")
+            leaf = self._leaves.setdefault(self._leaf_key(tokens), [])
+            found = self._by_text.get(text)
+            if found is None:
+                found = self._best(leaf, tokens)
+            if found is not None:
+                self._generalise(found, tokens)
+                survivor = self._dedupe(found)
+            else:
+                created = self._create(tokens, leaf)
+                survivor = self._consolidate(created, leaf)
+                is_new = survivor is created
+            if len(self._routes) >= _ROUTE_LIMIT:
+                self._routes.clear()
+                self._fast.clear()
+                self._fast_kept.clear()
+            self._routes[text] = survivor
         survivor.seen(at)
-        if len(self._routes) >= _ROUTE_LIMIT:
-            self._routes.clear()
-        self._routes[text] = survivor.id
-        return Match(survivor.id, survivor.text, is_new)
+        self._remember(message, key, survivor)
+        if is_new:
+            return Match(survivor.id, survivor.text, True)
+        return survivor.match
+
+    def _remember(self, message: str, key: bytes, template: _Template) -> None:
+        plan = self._masker.plan(key)
+        if plan is None:
+            return
+        if len(self._fast) >= _FAST_LIMIT or len(self._fast_kept) >= _FAST_LIMIT:
+            self._fast.clear()
+            self._fast_kept.clear()
+        if plan.__class__ is str:
+            self._fast[key] = template
+        else:
+            self._fast[key] = plan
+            self._fast_kept[(key, plan(message))] = template
 
     def match(self, message: str) -> Match | None:
         """Return the group `message` would join, without learning anything; None if none."""
-        text = self._mask(message)
+        text = self._masker.mask(message)
         routed = self._routes.get(text)
-        found = self._templates[self.resolve(routed)] if routed else self._by_text.get(text)
+        found = routed.live() if routed is not None else self._by_text.get(text)
         if found is None:
-            tokens = text.split()
+            tokens = text.split(" ")
             found = self._best(self._leaves.get(self._leaf_key(tokens), []), tokens)
         if found is None:
             return None
-        return Match(found.id, found.text, False)
+        return found.match
 
     def resolve(self, template_id: str) -> str:
         """Return the id of the group that `template_id` belongs to now (itself if still live)."""
@@ -218,7 +273,7 @@ class TemplateMiner:
             "merge_after": self.merge_after,
             "templates": self.templates(),
             "aliases": dict(sorted(self._aliases.items())),
-            "routes": {text: self.resolve(tid) for text, tid in self._routes.items()},
+            "routes": {text: template.live().id for text, template in self._routes.items()},
         }
 
     @classmethod
@@ -226,75 +281,42 @@ class TemplateMiner:
         """Rebuild a miner from `to_state()` output; raise ValueError on anything else."""
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
             raise ValueError(f"not a template-miner state of format {STATE_FORMAT!r}")
-        miner = cls(similarity=float(state["similarity"]), merge_after=int(state["merge_after"]))
-        for row in state["templates"]:
-            tokens = str(row["template"]).split()
-            template = _Template(template_id=str(row["id"]), tokens=tokens, seq=miner._seq)
-            miner._seq += 1
-            template.count = int(row["count"])
-            template.first_seen = _parse_time(row.get("first_seen"))
-            template.last_seen = _parse_time(row.get("last_seen"))
-            if template.id in miner._templates or template.text in miner._by_text:
-                raise ValueError(f"duplicate template in state: {template.id} {template.text!r}")
-            miner._templates[template.id] = template
-            miner._by_text[template.text] = template
-            miner._leaves.setdefault(miner._leaf_key(tokens), []).append(template)
-        miner._aliases = {str(k): str(v) for k, v in state.get("aliases", {}).items()}
-        for old, new in miner._aliases.items():
-            if miner.resolve(new) not in miner._templates:
-                raise ValueError(f"alias {old} points to unknown template {new}")
-        miner._routes = {str(k): str(v) for k, v in state.get("routes", {}).items()}
-        for text, template_id in miner._routes.items():
-            if miner.resolve(template_id) not in miner._templates:
-                raise ValueError(f"route {text!r} points to unknown template {template_id}")
+        try:
+            miner = cls(
+                similarity=float(state["similarity"]), merge_after=int(state["merge_after"])
+            )
+            for row in state["templates"]:
+                tokens = str(row["template"]).split()
+                template = _Template(template_id=str(row["id"]), tokens=tokens, seq=miner._seq)
+                miner._seq += 1
+                template.count = int(row["count"])
+                template.first_seen = _parse_time(row.get("first_seen"))
+                template.last_seen = _parse_time(row.get("last_seen"))
+                if template.id in miner._templates or template.text in miner._by_text:
+                    raise ValueError(
+                        f"duplicate template in state: {template.id} {template.text!r}"
+                    )
+                miner._templates[template.id] = template
+                miner._by_text[template.text] = template
+                miner._leaves.setdefault(miner._leaf_key(tokens), []).append(template)
+            miner._aliases = {str(k): str(v) for k, v in state.get("aliases", {}).items()}
+            for old, new in miner._aliases.items():
+                if miner.resolve(new) not in miner._templates:
+                    raise ValueError(f"alias {old} points to unknown template {new}")
+            for text, template_id in state.get("routes", {}).items():
+                live = miner._templates.get(miner.resolve(str(template_id)))
+                if live is None:
+                    raise ValueError(f"route {text!r} points to unknown template {template_id}")
+                miner._routes[str(text)] = live
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed template-miner state: {exc!r}") from None
         return miner
-
-    # ---- masking ----------------------------------------------------------------------------
-
-    def _mask(self, message: str) -> str:
-        key = digit_blind_key(message)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plan(key)
-        text, kept_digits = plan
-        if text is not None:
-            return text
-        # Digits outside the masked spans (`RX139`) are kept, so their values are part of the
-        # text: the memo is keyed by them too.
-        digits = kept_digits[0](message)
-        masked = self._masked.get((key, digits))
-        if masked is None:
-            masked = apply_plan(message, kept_digits[1])
-            if len(self._masked) >= _MEMO_LIMIT:
-                self._masked.clear()
-            self._masked[(key, digits)] = masked
-        return masked
-
-    def _plan(self, key: bytes) -> tuple[str | None, Any]:
-        blind = key.decode("utf-8", "surrogatepass")
-        spans = mask_plan(blind)
-        masked = apply_plan(blind, spans)
-        plan: tuple[str | None, Any] = (masked, None)
-        if "0" in masked:
-            # In the digit-blind text every ASCII digit is "0": those outside the spans are kept.
-            kept: list[int] = []
-            gaps = [0] + [edge for span in spans for edge in span] + [len(blind)]
-            for start, end in zip(gaps[::2], gaps[1::2], strict=True):
-                at = blind.find("0", start, end)
-                while at >= 0:
-                    kept.append(at)
-                    at = blind.find("0", at + 1, end)
-            plan = (None, (itemgetter(*kept), spans))
-        if len(self._plans) >= _MEMO_LIMIT:
-            self._plans.clear()
-        self._plans[key] = plan
-        return plan
 
     def _kind(self, token: str) -> int:
         kind = self._kinds.get(token)
         if kind is None:
             kind = token_kind(token)
-            if len(self._kinds) >= _MEMO_LIMIT:
+            if len(self._kinds) >= _FAST_LIMIT:
                 self._kinds.clear()
             self._kinds[token] = kind
         return kind
@@ -349,6 +371,7 @@ class TemplateMiner:
             del self._by_text[template.text]
         template.tokens = tokens
         template.text = " ".join(tokens)
+        template.match = Match(template.id, template.text, False)
 
     def _dedupe(self, template: _Template) -> _Template:
         """Index `template` by its text; if another template has the same text, merge them."""
@@ -422,6 +445,7 @@ class TemplateMiner:
                 del self._by_text[other.text]
             del self._templates[other.id]
             self._aliases[other.id] = survivor.id
+            other.merged_into = survivor
             self._leaves[self._leaf_key(other.tokens)].remove(other)
         self._retext(survivor, tokens)
         return self._dedupe(survivor)
