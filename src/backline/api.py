@@ -115,12 +115,14 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from backline.accounts.api import router as accounts_router
     from backline.calendars.api import router as calendars_router
+    from backline.logs.api import router as logs_router
     from backline.oncall.api import router as oncall_router
     from backline.tickets.api import router as tickets_router
 
     api.add_router("/", accounts_router)
     api.add_router("/tickets", tickets_router)
     api.add_router("/", calendars_router)
+    api.add_router("/logs", logs_router)
     api.add_router("/oncall", oncall_router)
 
 

@@ -19,6 +19,23 @@ try:
     SESSION_COOKIE_AGE = config.env_int("BACKLINE_SESSION_SECONDS", 8 * 3600, minimum=60)
     AUTO_CLOSE_RESOLVED_DAYS = config.env_int("BACKLINE_AUTO_CLOSE_DAYS", 3, minimum=0)
     BACKLINE_HANDOFF_GRACE_MINUTES = config.env_int("BACKLINE_HANDOFF_GRACE_MINUTES", 120, minimum=0)
+    BACKLINE_LOG_SOURCE = os.environ.get("BACKLINE_LOG_SOURCE", "duckdb").strip().lower()
+    if BACKLINE_LOG_SOURCE not in {"duckdb", "datadog"}:
+        raise config.ConfigError(
+            f"BACKLINE_LOG_SOURCE must be duckdb or datadog (got {BACKLINE_LOG_SOURCE!r})"
+        )
+    BACKLINE_LOG_RETENTION_DAYS = config.env_int("BACKLINE_LOG_RETENTION_DAYS", 30, minimum=1)
+    # Datadog Logs API (only read when BACKLINE_LOG_SOURCE=datadog): site such as datadoghq.com,
+    # or a full URL (tests point it at a local server).
+    BACKLINE_DATADOG_SITE = os.environ.get("BACKLINE_DATADOG_SITE", "datadoghq.com").strip()
+    BACKLINE_DATADOG_API_KEY = os.environ.get("BACKLINE_DATADOG_API_KEY", "")
+    BACKLINE_DATADOG_APP_KEY = os.environ.get("BACKLINE_DATADOG_APP_KEY", "")
+    if BACKLINE_LOG_SOURCE == "datadog" and not (
+        BACKLINE_DATADOG_API_KEY and BACKLINE_DATADOG_APP_KEY
+    ):
+        raise config.ConfigError(
+            "BACKLINE_LOG_SOURCE=datadog needs BACKLINE_DATADOG_API_KEY and BACKLINE_DATADOG_APP_KEY"
+        )
 except config.ConfigError as exc:
     # Named after the variable, without a traceback: this is an operator's typo, not a bug.
     raise ImproperlyConfigured(str(exc)) from None
@@ -44,6 +61,7 @@ INSTALLED_APPS = [
     "backline.calendars",
     "backline.tickets",
     "backline.oncall",
+    "backline.logs",
     "backline.web",
 ]
 

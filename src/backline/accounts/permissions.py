@@ -48,6 +48,8 @@ class Action(StrEnum):
     OVERRIDE_ANY = "override.any"
     HANDOFF_VIEW = "handoff.view"
     HANDOFF_ACT = "handoff.act"  # notes (outgoing) and acknowledgement (incoming)
+    LOGS_SEARCH = "logs.search"  # search application logs (Tier 2 sees identifiers masked)
+    INGEST_KEY_MANAGE = "ingest_key.manage"  # keys that may send logs to the intake
 
 
 _SUPPORT = frozenset(Role)
@@ -82,6 +84,9 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.OVERRIDE_ANY: _LEADS,
     Action.HANDOFF_VIEW: _ENGINEERING | _LEADS,
     Action.HANDOFF_ACT: _ENGINEERING,
+    # Tier 2 diagnoses with logs; Tier 1 sees none (patient data it has no need for).
+    Action.LOGS_SEARCH: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
+    Action.INGEST_KEY_MANAGE: frozenset({Role.ADMIN}),
 }
 
 

@@ -42,6 +42,8 @@ EXPECTED: dict[Action, set[str]] = {
     Action.OVERRIDE_ANY: {"maggie", "ada"},
     Action.HANDOFF_VIEW: {"erin", "frank", "mona", "ivan", "maggie", "ada"},
     Action.HANDOFF_ACT: {"erin", "frank", "mona", "ivan"},
+    Action.LOGS_SEARCH: {"sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.INGEST_KEY_MANAGE: {"ada"},
 }
 
 

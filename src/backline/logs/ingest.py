@@ -1,0 +1,363 @@
+"""Loading JSON-lines files into the store's ``events`` table with DuckDB's own JSON reader.
+
+This module owns the mapping from an incoming Datadog-style JSON object to a row: which path fills
+which column (``schema.SOURCE_PATHS``, the first present wins), how timestamps are read, and what
+is left in ``attrs``. It is framework-free.
+
+Speed comes from parsing each line once in DuckDB (``read_ndjson_objects`` and one multi-path
+``json_extract_string``) instead of in Python. ``attrs`` is the object with the first path of each
+column removed (``json_merge_patch`` with nulls): that path always wins when present, so removing it
+loses nothing. A value that came from a later path (``hostname`` when ``host`` is absent) stays in
+``attrs`` as well, so nothing is lost either.
+
+Bad lines: the fast path loads a whole file in one statement. When that fails (broken JSON) or
+leaves rows without a timestamp (not an object, no readable timestamp), the transaction is rolled
+back and the file goes through ``check_lines``, which reads it in Python, names every bad line, and
+writes the good ones to a clean file that the fast path then loads.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, cast
+
+import duckdb
+
+from backline.logs import schema
+from backline.logs.store import LogStore, LogStoreError
+
+# Messages in, one signature per message out (the pattern miner's template ids).
+SignatureHook = Callable[[list[str]], list[str]]
+
+_LIFTED = [column for column in schema.COLUMNS if column in schema.SOURCE_PATHS]
+_NUMERIC = {"INTEGER", "BIGINT", "DOUBLE"}
+
+
+def _json_path(dotted: str) -> str:
+    # Source paths are constants from schema.py; quoting each key keeps "@timestamp" valid.
+    return "$." + ".".join(f'"{key}"' for key in dotted.split("."))
+
+
+def _all_paths() -> list[tuple[str, str]]:
+    return [(column, path) for column in _LIFTED for path in schema.SOURCE_PATHS[column]]
+
+
+def _removal_patch() -> str:
+    """A JSON merge patch that deletes the first source path of every lifted column."""
+    patch: dict[str, Any] = {}
+    for column in _LIFTED:
+        keys = schema.SOURCE_PATHS[column][0].split(".")
+        node = patch
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = None
+    return json.dumps(patch, separators=(",", ":"))
+
+
+def _timestamp_sql(values: list[str]) -> str:
+    """Epoch milliseconds (digits) or an ISO-8601 string; a string without zone is UTC.
+
+    The first present path wins, as for every column. Deciding by the text rather than
+    ``json_type`` keeps to one JSON parse per line.
+    """
+    raw = values[0] if len(values) == 1 else "COALESCE(" + ", ".join(values) + ")"
+    return (
+        f"CASE WHEN regexp_full_match({raw}, '-?[0-9]{{1,15}}') "
+        f"THEN epoch_ms(CAST({raw} AS BIGINT)) "
+        f"ELSE TRY_CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+    )
+
+
+def select_sql() -> str:
+    """The ``SELECT`` that turns ``read_ndjson_objects`` rows (column ``json``) into event rows.
+
+    Expects a relation named ``source`` with a JSON column ``json`` and a parameter-free FROM;
+    callers wrap it. Built only from schema constants.
+    """
+    pairs = _all_paths()
+    path_list = "[" + ", ".join("'" + _json_path(path) + "'" for _, path in pairs) + "]"
+    index = {pair: number + 1 for number, pair in enumerate(pairs)}
+    ts_paths = [path for column, path in pairs if column == "ts"]
+    ts_values = [f"v[{index[('ts', path)]}]" for path in ts_paths]
+
+    projections = []
+    for column, column_type in schema.COLUMNS.items():
+        if column == "attrs":
+            projections.append(f"json_merge_patch(json, '{_removal_patch()}') AS attrs")
+        elif column == "ts":
+            projections.append(f"{_timestamp_sql(ts_values)} AS ts")
+        elif column in schema.SOURCE_PATHS:
+            values = [f"v[{index[(column, path)]}]" for path in schema.SOURCE_PATHS[column]]
+            value = values[0] if len(values) == 1 else "COALESCE(" + ", ".join(values) + ")"
+            if column_type in _NUMERIC:
+                value = f"TRY_CAST({value} AS {column_type})"
+            projections.append(f"{value} AS {column}")
+        else:
+            projections.append(f"NULL::{column_type} AS {column}")
+    # Every piece comes from schema constants; no value from an event reaches the text.
+    return (
+        "SELECT " + ", ".join(projections) + " FROM (SELECT json, "  # noqa: S608
+        f"json_extract_string(json, {path_list}) AS v FROM source)"
+    )
+
+
+_SELECT_SQL = select_sql()
+
+
+@dataclass
+class BadLine:
+    """One line that could not be imported, and why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class LoadResult:
+    """What one load did: events stored, and the lines refused with their reasons."""
+
+    events: int = 0
+    bad: list[BadLine] = field(default_factory=list)
+
+
+def _load_statement(files: list[str], default_ts: datetime | None) -> tuple[str, list[object]]:
+    reader = "read_ndjson_objects(?, compression = 'auto_detect', maximum_object_size = 16777216)"
+    select = f"WITH source AS (SELECT json FROM {reader}) {_SELECT_SQL}"  # noqa: S608
+    columns = ", ".join(schema.COLUMNS)
+    if default_ts is None:
+        return f"INSERT INTO events ({columns}) {select}", [files]
+    # Intake semantics: an event without a timestamp happened when it was received.
+    outer = ", ".join(
+        "COALESCE(ts, ?) AS ts" if column == "ts" else column for column in schema.COLUMNS
+    )
+    statement = f"INSERT INTO events ({columns}) SELECT {outer} FROM ({select})"  # noqa: S608
+    return statement, [default_ts, files]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Rows one statement inserted, and how many of them have no readable timestamp."""
+
+    inserted: int
+    undated: int
+
+
+def load_files(
+    connection: duckdb.DuckDBPyConnection,
+    files: list[str],
+    *,
+    default_ts: datetime | None = None,
+) -> Loaded | None:
+    """Insert every line of ``files`` with one statement, inside the caller's transaction.
+
+    None when DuckDB cannot parse some line (the statement inserted nothing). Otherwise the rows
+    are in, and ``undated`` counts those without a timestamp (rows with a NULL ``ts``; the store
+    never keeps such rows, so the caller deletes them or rolls back).
+    """
+    sql, params = _load_statement(files, default_ts)
+    try:
+        row = connection.execute(sql, params).fetchone()
+    except duckdb.InvalidInputException:
+        return None
+    inserted = int(row[0]) if row else 0
+    missing = connection.execute("SELECT count(*) FROM events WHERE ts IS NULL").fetchone()
+    return Loaded(inserted=inserted, undated=int(missing[0]) if missing else 0)
+
+
+def open_lines(path: Path) -> IO[bytes]:
+    """A file opened for reading bytes, gunzipped when it starts with the gzip magic number."""
+    handle = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    magic = handle.read(2)
+    handle.seek(0)
+    if magic == b"\x1f\x8b":
+        handle.close()
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return handle
+
+
+def _has_timestamp(event: dict[str, Any]) -> str | None:
+    """None when the event carries a usable timestamp, else the reason it does not."""
+    for path in schema.SOURCE_PATHS["ts"]:
+        value = event.get(path)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            return f"{path} is not a time: {value!r}"
+        if isinstance(value, int | float):
+            return None
+        if isinstance(value, str):
+            try:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return f"{path} is not an ISO-8601 time: {value[:40]!r}"
+            return None
+        return f"{path} is not a time: {type(value).__name__}"
+    return "no timestamp (expected one of: " + ", ".join(schema.SOURCE_PATHS["ts"]) + ")"
+
+
+def check_lines(
+    name: str, lines: Iterable[bytes], out: IO[bytes], *, need_timestamp: bool = True
+) -> tuple[int, list[BadLine]]:
+    """Copy good JSON-object lines to ``out``; return (good count, bad lines with reasons)."""
+    good = 0
+    bad: list[BadLine] = []
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if not text:
+            continue
+        try:
+            event = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            bad.append(BadLine(name, number, f"not valid JSON ({exc})"))
+            continue
+        if not isinstance(event, dict):
+            bad.append(BadLine(name, number, f"not a JSON object (a {type(event).__name__})"))
+            continue
+        if need_timestamp:
+            reason = _has_timestamp(event)
+            if reason is not None:
+                bad.append(BadLine(name, number, reason))
+                continue
+        out.write(text + b"\n")
+        good += 1
+    return good, bad
+
+
+def _iter_lines(path: Path) -> Iterator[bytes]:
+    with open_lines(path) as handle:
+        yield from handle
+
+
+class _NeedsCheck(Exception):
+    """Raised inside a write to roll it back: the file has bad lines to name one by one."""
+
+
+def import_file(
+    store: LogStore,
+    path: Path,
+    *,
+    display_name: str | None = None,
+    signature_hook: SignatureHook | None = None,
+) -> LoadResult:
+    """Load one JSON-lines file (plain or gzip) into the store; report its bad lines.
+
+    Good lines are stored even when others are bad. A file that cannot be read at all raises
+    ``OSError``.
+    """
+    name = display_name or str(path)
+    with open(path, "rb"):
+        pass  # a missing or unreadable file raises OSError here, named by Python
+    try:
+        if any(char in str(path) for char in "*?[{"):
+            raise _NeedsCheck  # DuckDB would read the name as a glob pattern
+        with store.write() as connection:
+            loaded = load_files(connection, [str(path)])
+            if loaded is None or loaded.undated:
+                raise _NeedsCheck
+            if signature_hook is not None:
+                apply_signatures(connection, signature_hook)
+            return LoadResult(events=loaded.inserted)
+    except _NeedsCheck:
+        pass
+
+    # Slow path, outside the write lock: read in Python, keep the good lines in a clean file.
+    handle, clean = tempfile.mkstemp(suffix=".jsonl", prefix="backline-import-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            _, bad = check_lines(name, _iter_lines(path), out)
+        result = LoadResult(bad=bad)
+        with store.write() as connection:
+            loaded = load_files(connection, [clean])
+            if loaded is None:
+                raise LogStoreError(f"{name}: DuckDB refused lines that Python read as JSON")
+            if loaded.undated:
+                # Lines Python could date but DuckDB could not (e.g. a year out of its range).
+                connection.execute("DELETE FROM events WHERE ts IS NULL")
+                result.bad.append(
+                    BadLine(name, 0, f"{loaded.undated} line(s) have a timestamp out of range")
+                )
+            if signature_hook is not None:
+                apply_signatures(connection, signature_hook)
+        result.events = loaded.inserted - loaded.undated
+        return result
+    finally:
+        os.unlink(clean)
+
+
+def load_spooled(
+    store: LogStore,
+    files: list[Path],
+    *,
+    signature_hook: SignatureHook | None = None,
+    received: datetime | None = None,
+) -> int:
+    """Load intake spool files (already validated JSON lines) and record them as loaded.
+
+    Exactly once: the events and the file names are committed together, and names already
+    recorded are skipped, so a crash between commit and unlink loads nothing twice. Intake
+    writes a timestamp into every entry; ``received`` (naive UTC) is only a last resort.
+    """
+    if not files:
+        return 0
+    names = [file.name for file in files]
+    with store.write() as connection:
+        done = {
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM loaded_spool_files WHERE list_contains(?, name)", [names]
+            ).fetchall()
+        }
+        todo = [file for file in files if file.name not in done]
+        inserted = 0
+        if todo:
+            loaded = load_files(connection, [str(file) for file in todo], default_ts=received)
+            if loaded is None or loaded.undated:
+                raise LogStoreError("a spool file holds a line the store cannot read")
+            inserted = loaded.inserted
+            connection.execute(
+                "INSERT INTO loaded_spool_files SELECT unnest(?), now()::TIMESTAMP",
+                [[file.name for file in todo]],
+            )
+            if signature_hook is not None:
+                apply_signatures(connection, signature_hook)
+    for file in files:
+        file.unlink(missing_ok=True)
+    return inserted
+
+
+def apply_signatures(connection: duckdb.DuckDBPyConnection, hook: SignatureHook) -> int:
+    """Fill ``signature`` for rows that have none, with ``hook(messages)``; return rows filled."""
+    rows = connection.execute(
+        "SELECT rowid, coalesce(message, '') FROM events WHERE signature IS NULL"
+    ).fetchall()
+    if not rows:
+        return 0
+    ids = [int(row[0]) for row in rows]
+    signatures = hook([str(row[1]) for row in rows])
+    if len(signatures) != len(ids):
+        raise ValueError(
+            f"signature hook returned {len(signatures)} signatures for {len(ids)} messages"
+        )
+    connection.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS new_signatures (row_id BIGINT, signature VARCHAR)"
+    )
+    connection.execute("DELETE FROM new_signatures")
+    connection.execute(
+        "INSERT INTO new_signatures SELECT unnest(?), unnest(?)", [ids, list(signatures)]
+    )
+    connection.execute(
+        "UPDATE events SET signature = new_signatures.signature FROM new_signatures "
+        "WHERE events.rowid = new_signatures.row_id"
+    )
+    return len(ids)

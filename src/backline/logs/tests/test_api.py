@@ -1,0 +1,103 @@
+"""GET /api/v1/logs/*: who may search, masking for Tier 2, audit rows, errors as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from backline.audit.masking import mask_identifier
+from backline.audit.models import AuditEvent
+from backline.conftest import ApiClient
+from backline.logs.ingest import import_file
+from backline.logs.services import get_store
+from backline.logs.tests.conftest import write_lines
+
+
+@pytest.fixture
+def logs(var_dir: Path) -> list[dict[str, Any]]:
+    now = timezone.now()
+    events = [
+        {
+            "timestamp": (now - timezone.timedelta(minutes=i)).isoformat(),
+            "service": "vets-api",
+            "status": "error" if i % 2 else "info",
+            "message": f"RX139 refill failed {i}",
+            "user_uuid": "0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c",
+            "payload": {"icn": "1012345678V123456"},
+            "error_code": "RX139",
+        }
+        for i in range(10)
+    ]
+    import_file(get_store(), write_lines(var_dir / "e.jsonl", events))
+    return events
+
+
+Api = Callable[[str], ApiClient]
+
+
+@pytest.mark.parametrize("who", ["tina", "nobody"])
+def test_tier1_and_people_without_roles_see_no_logs(api_as: Api, logs: Any, who: str) -> None:
+    for path in ("logs/search", "logs/facets", "logs/timeseries"):
+        assert api_as(who).get(path, query="*", **{"from": "now-1h"}).status_code == 403
+    assert not AuditEvent.objects.filter(action="logs.search").exists()
+
+
+def test_tier3_sees_raw_events_and_the_search_is_audited(api_as: Api, logs: Any) -> None:
+    response = api_as("erin").get("logs/search", query="status:error", **{"from": "now-1h"})
+    assert response.status_code == 200, response.content
+    events = response.json()["events"]
+    assert len(events) == 5
+    assert events[0]["user_id"] == "0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c"
+    assert events[0]["attrs"]["payload"]["icn"] == "1012345678V123456"
+    row = AuditEvent.objects.get(action="logs.search")
+    assert (row.actor.username, row.query, row.result_count, row.unmasked) == (
+        "erin",
+        "status:error",
+        5,
+        True,
+    )
+
+
+def test_tier2_sees_identifiers_masked(api_as: Api, logs: Any) -> None:
+    response = api_as("sam").get("logs/search", query="", limit=3, **{"from": "now-1h"})
+    event = response.json()["events"][0]
+    assert event["user_id"] == mask_identifier("0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c")
+    assert event["attrs"]["payload"]["icn"] == mask_identifier("1012345678V123456")
+    assert response.json()["next_cursor"]
+    facets = api_as("sam").get("logs/facets", fields="@user_uuid,service", **{"from": "now-1h"})
+    values = facets.json()["facets"]
+    assert values["@user_uuid"][0]["value"].startswith("UUID-")
+    assert values["service"] == [{"value": "vets-api", "count": 10}]
+    assert AuditEvent.objects.filter(action="logs.search", unmasked=False).count() == 2
+
+
+def test_syntax_errors_are_400_with_position_and_expected(api_as: Api, logs: Any) -> None:
+    response = api_as("erin").get("logs/search", query="service:(a OR b")
+    assert response.status_code == 400
+    body = response.json()
+    assert isinstance(body["position"], int) and body["expected"]
+    assert not AuditEvent.objects.filter(action="logs.search").exists()
+
+
+def test_bad_times_and_intervals_are_400(api_as: Api, logs: Any) -> None:
+    assert api_as("erin").get("logs/search", **{"from": "yesterday"}).status_code == 400
+    assert api_as("erin").get("logs/timeseries", interval="5 fortnights").status_code == 400
+
+
+def test_timeseries_and_aggregate(api_as: Api, logs: Any) -> None:
+    series = api_as("mona").get(
+        "logs/timeseries", query="status:error", interval="1h", **{"from": "now-2h"}
+    )
+    assert sum(b["count"] for b in series.json()["buckets"]) == 5
+    distinct = api_as("erin").get(
+        "logs/aggregate",
+        kind="distinct",
+        field="@user_uuid",
+        group_by="error_code",
+        **{"from": "now-1h"},
+    )
+    assert distinct.json()["rows"] == [{"group": "RX139", "distinct": 1.0}]

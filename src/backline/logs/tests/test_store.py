@@ -1,0 +1,174 @@
+"""The store: ingest through DuckDB's JSON reader, lifted columns, attrs, bad lines, retention."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import multiprocessing
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from backline.logs.ingest import import_file, load_spooled
+from backline.logs.store import LogStore, open_store
+from backline.logs.tests.conftest import event, write_lines
+
+
+def _rows(store: LogStore, sql: str) -> list[tuple[object, ...]]:
+    with store.read() as cursor:
+        return cursor.execute(sql).fetchall()
+
+
+def test_columns_are_lifted_from_nested_paths_and_the_rest_stays_in_attrs(
+    store: LogStore, tmp_path: Path
+) -> None:
+    line = event(
+        "2025-01-06T05:00:00.393Z",
+        "Completed GET /v0/user 200",
+        user_uuid="u-1",
+        named_tags={"request_id": "r-1", "ref": "abc"},
+        dd={"trace_id": "t-1"},
+        http={"method": "GET", "url_details": {"path": "/v0/user"}, "status_code": 200},
+        duration_ms=12.5,
+        facility="648",
+        error_code="RX139",
+        payload={"icn": "1012345678V123456"},
+        route="/v0/user",
+    )
+    result = import_file(store, write_lines(tmp_path / "a.jsonl", [line]))
+    assert result.events == 1 and result.bad == []
+    row = _rows(
+        store,
+        "SELECT ts, user_id, request_id, trace_id, http_method, path, status_code, duration_ms,"
+        " facility, error_code, attrs FROM events",
+    )[0]
+    assert row[:10] == (
+        datetime(2025, 1, 6, 5, 0, 0, 393000),
+        "u-1",
+        "r-1",
+        "t-1",
+        "GET",
+        "/v0/user",
+        200,
+        12.5,
+        "648",
+        "RX139",
+    )
+    attrs = json.loads(str(row[10]))
+    assert attrs["payload"] == {"icn": "1012345678V123456"}
+    assert attrs["route"] == "/v0/user"
+    assert attrs["named_tags"] == {"ref": "abc"}  # the lifted request_id is not stored twice
+    assert "message" not in attrs and "user_uuid" not in attrs
+
+
+def test_timestamps_with_offsets_epoch_millis_and_fallback_paths(
+    store: LogStore, tmp_path: Path
+) -> None:
+    lines = [
+        {"timestamp": "2025-01-06T00:00:00-05:00", "message": "offset"},
+        {"timestamp": 1736139600000, "message": "epoch ms"},
+        {"date": "2025-01-06T05:00:00Z", "msg": "date and msg", "hostname": "web-1"},
+    ]
+    import_file(store, write_lines(tmp_path / "t.jsonl", lines))
+    rows = _rows(store, "SELECT ts, message, host, attrs FROM events ORDER BY message")
+    assert {r[0] for r in rows} == {datetime(2025, 1, 6, 5, 0)}
+    by_message = {r[1]: r for r in rows}
+    assert by_message["date and msg"][2] == "web-1"
+    # A value read from a later path stays in attrs too: nothing is lost.
+    assert json.loads(str(by_message["date and msg"][3]))["hostname"] == "web-1"
+
+
+def test_bad_lines_are_named_with_file_and_line_and_good_lines_still_load(
+    store: LogStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(
+        json.dumps(event("2025-01-06T05:00:00Z", "one"))
+        + "\n{not json\n[1, 2]\n\n"
+        + json.dumps({"message": "no time"})
+        + "\n"
+        + json.dumps(event("yesterday-ish", "bad time"))
+        + "\n"
+        + json.dumps(event("2025-01-06T05:00:01Z", "two"))
+        + "\n"
+    )
+    result = import_file(store, path, display_name="mixed.jsonl")
+    assert result.events == 2
+    assert [(b.line, b.reason.split(" ")[0]) for b in result.bad] == [
+        (2, "not"),
+        (3, "not"),
+        (5, "no"),
+        (6, "timestamp"),
+    ]
+    assert str(result.bad[0]).startswith("mixed.jsonl:2: not valid JSON")
+    assert "not a JSON object" in str(result.bad[1])
+    assert sorted(r[0] for r in _rows(store, "SELECT message FROM events")) == ["one", "two"]
+
+
+def test_datadog_archive_gzip_is_read(store: LogStore, tmp_path: Path) -> None:
+    path = tmp_path / "archive.json.gz"
+    with gzip.open(path, "wt") as out:
+        for second in range(3):
+            out.write(json.dumps(event(f"2025-01-06T05:00:0{second}Z")) + "\n")
+    assert import_file(store, path).events == 3
+
+
+def test_signature_hook_fills_signatures(store: LogStore, tmp_path: Path) -> None:
+    lines = [event("2025-01-06T05:00:00Z", "RX139 failed"), event("2025-01-06T05:00:01Z", "ok")]
+    import_file(
+        store,
+        write_lines(tmp_path / "s.jsonl", lines),
+        signature_hook=lambda messages: [m.split(" ")[0] for m in messages],
+    )
+    assert sorted(_rows(store, "SELECT message, signature FROM events")) == [
+        ("RX139 failed", "RX139"),
+        ("ok", "ok"),
+    ]
+
+
+def test_spool_files_load_exactly_once(store: LogStore, tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    first = write_lines(spool / "a.jsonl", [event("2025-01-06T05:00:00Z")])
+    assert load_spooled(store, [first]) == 1
+    # The same file appearing again (a crash after commit, before unlink) is not loaded twice.
+    again = write_lines(spool / "a.jsonl", [event("2025-01-06T05:00:00Z")])
+    assert load_spooled(store, [again]) == 0
+    assert store.count() == 1
+    assert not again.exists()
+
+
+def test_prune_deletes_only_events_before_the_cutoff(store: LogStore, tmp_path: Path) -> None:
+    lines = [event("2025-01-01T00:00:00Z", "old"), event("2025-01-10T00:00:00Z", "new")]
+    import_file(store, write_lines(tmp_path / "p.jsonl", lines))
+    assert store.prune(before=datetime(2025, 1, 5, tzinfo=UTC)) == 1
+    assert _rows(store, "SELECT message FROM events") == [("new",)]
+
+
+def _reader(path: str, started: multiprocessing.synchronize.Event, seconds: float) -> None:
+    reader = open_store(path, poll_seconds=0.02)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        reader.count()
+        started.set()
+        time.sleep(0.01)
+
+
+def test_a_writer_gets_in_while_another_process_keeps_reading(
+    store: LogStore, tmp_path: Path
+) -> None:
+    """A reader process that holds its connection lets go when a writer announces itself."""
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    child = context.Process(target=_reader, args=(str(store.path), started, 4.0))
+    child.start()
+    try:
+        assert started.wait(30)
+        began = time.monotonic()
+        import_file(store, write_lines(tmp_path / "w.jsonl", [event("2025-01-06T05:00:00Z")]))
+        waited = time.monotonic() - began
+    finally:
+        child.join(30)
+    assert child.exitcode == 0
+    assert waited < 3.0
+    assert store.count() == 1
