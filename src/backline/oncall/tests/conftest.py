@@ -75,9 +75,22 @@ def make_rotation(
     return services.rotation_create(actor=manager, fields=base, members=members)
 
 
+def business_calendar() -> Calendar:
+    """The migration's "US business hours" calendar (recreated after a transactional test's
+    flush removed it)."""
+    return Calendar.objects.get_or_create(
+        name="US business hours",
+        defaults={
+            "time_zone": "America/New_York",
+            "weekly_hours": {str(day): [["09:00", "17:00"]] for day in range(5)},
+            "us_federal_holidays": True,
+        },
+    )[0]
+
+
 @pytest.fixture
 def world(clock: Clock, maggie: User, erin: User, frank: User, mona: User, ivan: User) -> World:
-    business = Calendar.objects.get(name="US business hours")
+    business = business_calendar()
     return World(
         tier3=make_rotation(maggie, "T3", OncallRole.TIER3, [erin, frank], coverage=business),
         monitoring=make_rotation(maggie, "MON", OncallRole.MONITORING, [mona]),

@@ -104,15 +104,14 @@ def test_a_waiting_ticket_picked_up_by_hand_stops_waiting(
 def test_waiting_on_a_holiday_opens_the_next_business_day(
     clock: Clock, maggie: User, erin: User, frank: User, escalate: Callable[..., Ticket]
 ) -> None:
-    from backline.calendars.models import Calendar
-    from backline.oncall.tests.conftest import make_rotation
+    from backline.oncall.tests.conftest import business_calendar, make_rotation
 
     make_rotation(
         maggie,
         "T3",
         OncallRole.TIER3,
         [erin, frank],
-        coverage=Calendar.objects.get(name="US business hours"),
+        coverage=business_calendar(),
     )
     clock.set(ny(2026, 12, 24, 18))  # Thursday evening; Friday Dec 25 is a federal holiday
     ticket = escalate(priority="high")
