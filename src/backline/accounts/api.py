@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from backline.accounts.models import ApiToken, User
 from backline.accounts.services import api_token_create, api_token_revoke
@@ -75,16 +75,19 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
     response={201: TokenCreatedOut},
     summary="Create an API token; the secret is shown once",
 )
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenCreatedOut]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[TokenCreatedOut]:
     token, secret = api_token_create(user=_user(request), name=payload.name)
-    return 201, TokenCreatedOut(
-        id=token.pk,
-        name=token.name,
-        hint=token.hint,
-        created_at=token.created_at,
-        last_used_at=None,
-        revoked_at=None,
-        secret=secret,
+    return Status(
+        201,
+        TokenCreatedOut(
+            id=token.pk,
+            name=token.name,
+            hint=token.hint,
+            created_at=token.created_at,
+            last_used_at=None,
+            revoked_at=None,
+            secret=secret,
+        ),
     )
 
 
