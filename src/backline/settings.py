@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "backline.oncall",
     "backline.logs",
     "backline.web",
+    "backline.patterns",
 ]
 
 MIDDLEWARE = [
