@@ -352,3 +352,26 @@ def test_demo_rotations(clock: Clock) -> None:
     assert Override.objects.count() >= 2
     assert all(a.person is not None for a in selectors.on_call_now())
     assert demo.demo_rotations(people) == 0
+
+
+def test_role_schedule_for_a_week_view(world: World, maggie: User, erin: User, frank: User) -> None:
+    services.override_create(
+        actor=maggie,
+        rotation=world.tier3,
+        person=frank,
+        replaces=erin,
+        start=ny(2026, 12, 4, 9),
+        end=ny(2026, 12, 4, 17),
+    )
+    week = selectors.role_schedule(
+        role=OncallRole.TIER3, start=ny(2026, 11, 30), end=ny(2026, 12, 7)
+    )
+    assert [(s.person.username, s.is_override) for s in week.shifts] == [
+        ("erin", False),
+        ("frank", True),
+        ("erin", False),
+    ]
+    assert [o.person for o in week.overrides] == [frank]
+    assert week.gaps[0] == (ny(2026, 11, 30, 9), ny(2026, 11, 30, 17))  # before the first turn
+    with pytest.raises(InvalidInput):
+        selectors.role_schedule(role=OncallRole.TIER3, start=ny(2026, 12, 7), end=ny(2026, 11, 30))
