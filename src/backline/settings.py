@@ -36,6 +36,15 @@ try:
         raise config.ConfigError(
             "BACKLINE_LOG_SOURCE=datadog needs BACKLINE_DATADOG_API_KEY and BACKLINE_DATADOG_APP_KEY"
         )
+    # Notifications (docs/notifications.md).
+    NOTIFY_MAX_ATTEMPTS = config.env_int("BACKLINE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+    NOTIFY_LEASE_SECONDS = config.env_int("BACKLINE_NOTIFY_LEASE_SECONDS", 120, minimum=1)
+    NOTIFY_TIMEOUT_SECONDS = config.env_int("BACKLINE_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+    NOTIFY_BACKOFF_SECONDS = config.env_int("BACKLINE_NOTIFY_BACKOFF_SECONDS", 30, minimum=0)
+    NOTIFY_BACKOFF_CAP_SECONDS = config.env_int("BACKLINE_NOTIFY_BACKOFF_CAP_SECONDS", 3600)
+    NOTIFY_SWEEP_SECONDS = config.env_int("BACKLINE_NOTIFY_SWEEP_SECONDS", 60, minimum=1)
+    NOTIFY_SMTP_PORT = config.env_int("BACKLINE_SMTP_PORT", 25, minimum=1)
+    NOTIFY_SMTP_STARTTLS = config.env_bool("BACKLINE_SMTP_STARTTLS", False)
 except config.ConfigError as exc:
     # Named after the variable, without a traceback: this is an operator's typo, not a bug.
     raise ImproperlyConfigured(str(exc)) from None
@@ -43,6 +52,17 @@ except config.ConfigError as exc:
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = config.var_dir()
 SITE_URL = os.environ.get("BACKLINE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+NOTIFY_PAGERDUTY_EVENTS_URL = os.environ.get(
+    "BACKLINE_PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"
+).rstrip("/")
+NOTIFY_SLACK_WEBHOOK_HOSTS = [
+    h.strip() for h in os.environ.get("BACKLINE_SLACK_WEBHOOK_HOSTS", "hooks.slack.com").split(",")
+]
+NOTIFY_CA_FILE = os.environ.get("BACKLINE_NOTIFY_CA_FILE", "")  # extra CA bundle to trust
+NOTIFY_SMTP_HOST = os.environ.get("BACKLINE_SMTP_HOST", "127.0.0.1")
+NOTIFY_SMTP_USER = os.environ.get("BACKLINE_SMTP_USER", "")
+NOTIFY_SMTP_PASSWORD = os.environ.get("BACKLINE_SMTP_PASSWORD", "")
+NOTIFY_EMAIL_FROM = os.environ.get("BACKLINE_EMAIL_FROM", "Backline <backline@localhost>")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,6 +81,7 @@ INSTALLED_APPS = [
     "backline.calendars",
     "backline.tickets",
     "backline.oncall",
+    "backline.notify",
     "backline.logs",
     "backline.web",
     "backline.patterns",

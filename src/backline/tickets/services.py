@@ -60,6 +60,9 @@ CONTEXT_FIELDS = (
 # Hooks other apps register (routing, notifications) so tickets never import them.
 escalated_to_tier3_hooks: list[Callable[[Ticket, User], None]] = []
 changed_hooks: list[Callable[[Ticket, str, User | None], None]] = []
+# Called inside the event's transaction (notify writes its outbox rows there, so they commit or
+# roll back with the event); changed_hooks run after commit.
+in_transaction_hooks: list[Callable[[Ticket, str, User | None], None]] = []
 
 
 def _now() -> datetime:
@@ -92,6 +95,8 @@ def _log(
 
 
 def _notify_changed(ticket: Ticket, event: str, actor: User | None) -> None:
+    for in_transaction_hook in in_transaction_hooks:
+        in_transaction_hook(ticket, event, actor)
     for hook in changed_hooks:
         transaction.on_commit(partial(hook, ticket, event, actor))
 
