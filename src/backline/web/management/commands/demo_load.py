@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from backline import demo
+from backline.oncall.demo import demo_rotations
 
 
 class Command(BaseCommand):
@@ -10,8 +11,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         people = demo.demo_people()
+        rotations = demo_rotations(people)
         created = demo.demo_tickets(people)
-        self.stdout.write(f"Demo tickets created: {created}")
+        self.stdout.write(f"Demo rotations created: {rotations}; demo tickets created: {created}")
         self.stdout.write("")
         self.stdout.write(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD})")
         for person in demo.PEOPLE:

@@ -1,0 +1,40 @@
+"""The demo world loads through the real services, covers every status, and loads only once."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from backline.accounts.models import User
+from backline.demo import DEMO_PASSWORD, PEOPLE
+from backline.oncall.models import Rotation
+from backline.tickets.choices import Status
+from backline.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_people_rotations_and_tickets_in_every_status() -> None:
+    out = StringIO()
+    call_command("demo_load", stdout=out)
+    for person in PEOPLE:
+        user = User.objects.get(username=person.username)
+        assert user.check_password(DEMO_PASSWORD)
+        assert set(person.roles) <= user.roles
+        assert person.username in out.getvalue()
+    assert Rotation.objects.count() == 3
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert statuses == set(Status.values)  # every status, New to Canceled
+    assert (
+        Ticket.objects.filter(timeline__kind="escalated").distinct().count()
+        == Ticket.objects.count()
+    )
+
+
+def test_demo_twice_changes_nothing() -> None:
+    call_command("demo_load", stdout=StringIO())
+    counts = (User.objects.count(), Ticket.objects.count(), Rotation.objects.count())
+    call_command("demo_load", stdout=StringIO())
+    assert (User.objects.count(), Ticket.objects.count(), Rotation.objects.count()) == counts
