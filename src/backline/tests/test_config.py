@@ -50,7 +50,9 @@ def test_good_configuration_passes_django_checks(tmp_path: Path) -> None:
     assert "no issues" in result.stdout
 
 
-def test_secret_key_is_generated_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_key_is_generated_once_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("BACKLINE_SECRET_KEY", raising=False)
     monkeypatch.setenv("BACKLINE_VAR_DIR", str(tmp_path))
     first = config.secret_key()
@@ -59,7 +61,9 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path, monkeypatch: pyte
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-def test_default_database_is_sqlite_in_wal_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_database_is_sqlite_in_wal_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("BACKLINE_DATABASE_URL", raising=False)
     monkeypatch.setenv("BACKLINE_VAR_DIR", str(tmp_path))
     db = config.database()

@@ -408,6 +408,9 @@ def ticket_change_status(*, ticket: Ticket, actor: User, to: str, note: str = ""
         )
     if to == Status.CANCELED:
         return ticket_cancel(ticket=ticket, actor=actor, reason=note)
+    if to == Status.ACKNOWLEDGED:
+        # Only the race-safe claim may acknowledge (it sets the owner and the SLA target).
+        return ticket_acknowledge(ticket=ticket, actor=actor)
     _require_tier3_work(ticket, actor)
     if to == Status.WAITING_REQUESTER:
         return ticket_send_back(ticket=ticket, actor=actor, question=note)

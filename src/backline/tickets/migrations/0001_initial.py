@@ -6,128 +6,383 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('calendars', '0001_initial'),
+        ("calendars", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SlaPolicy',
+            name="SlaPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('priority', models.CharField(choices=[('critical', 'Critical'), ('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10, unique=True)),
-                ('acknowledge_minutes', models.PositiveIntegerField()),
-                ('resolve_minutes', models.PositiveIntegerField()),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sla_policies', to='calendars.calendar')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("critical", "Critical"),
+                            ("high", "High"),
+                            ("medium", "Medium"),
+                            ("low", "Low"),
+                        ],
+                        max_length=10,
+                        unique=True,
+                    ),
+                ),
+                ("acknowledge_minutes", models.PositiveIntegerField()),
+                ("resolve_minutes", models.PositiveIntegerField()),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sla_policies",
+                        to="calendars.calendar",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SLA policy',
-                'verbose_name_plural': 'SLA policies',
+                "verbose_name": "SLA policy",
+                "verbose_name_plural": "SLA policies",
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(blank=True, max_length=20, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField()),
-                ('priority', models.CharField(choices=[('critical', 'Critical'), ('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], default='medium', max_length=10)),
-                ('tier', models.PositiveSmallIntegerField(choices=[(1, 'Tier 1'), (2, 'Tier 2'), (3, 'Tier 3')], default=1)),
-                ('status', models.CharField(choices=[('new', 'New'), ('acknowledged', 'Acknowledged'), ('investigating', 'Investigating'), ('waiting_requester', 'Waiting on requester'), ('waiting_partner', 'Waiting on partner'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('canceled', 'Canceled')], default='new', max_length=20)),
-                ('affected_user_id', models.CharField(blank=True, help_text='ICN, user UUID or EDIPI of the portal user. Protected: masked and audited.', max_length=64, verbose_name='affected user identifier')),
-                ('area', models.CharField(choices=[('medications', 'Medications'), ('secure_messaging', 'Secure Messaging'), ('medical_records', 'Medical Records'), ('account', 'Account and sign-in'), ('appointments', 'Appointments'), ('other', 'Other')], default='other', max_length=20)),
-                ('suspected_upstream', models.CharField(choices=[('mhv_api', 'MHV API'), ('vista', 'VistA'), ('oracle_health', 'Oracle Health'), ('mpi', 'Identity / MPI'), ('sign_in', 'Sign-in provider'), ('unknown', 'None known')], default='unknown', max_length=20)),
-                ('occurred_at', models.DateTimeField(blank=True, null=True)),
-                ('occurred_until', models.DateTimeField(blank=True, null=True)),
-                ('device', models.CharField(blank=True, max_length=100)),
-                ('browser', models.CharField(blank=True, max_length=100)),
-                ('os', models.CharField(blank=True, max_length=100, verbose_name='operating system')),
-                ('credential', models.CharField(blank=True, choices=[('idme', 'ID.me'), ('logingov', 'Login.gov'), ('other', 'Other')], max_length=10)),
-                ('oracle_health_site', models.BooleanField(blank=True, null=True)),
-                ('url', models.URLField(blank=True, max_length=500)),
-                ('external_refs', models.JSONField(blank=True, default=list)),
-                ('steps_to_reproduce', models.TextField(blank=True)),
-                ('expected_behaviour', models.TextField(blank=True)),
-                ('actual_behaviour', models.TextField(blank=True)),
-                ('troubleshooting_steps', models.JSONField(blank=True, default=list)),
-                ('entry_criterion', models.CharField(blank=True, choices=[('tier2_cannot_resolve', 'Tier 2 cannot resolve'), ('config_change', 'System-level configuration change needed'), ('multiple_users', 'Multiple users or facilities affected'), ('integration_failure', 'Cross-system integration failure'), ('security', 'Security or compliance implication'), ('code_bug', 'Reproducible bug needing code-level work')], max_length=30)),
-                ('waiting_on', models.CharField(blank=True, max_length=100)),
-                ('resolution_summary', models.TextField(blank=True)),
-                ('root_cause', models.CharField(blank=True, choices=[('user_data', 'User-specific data problem'), ('identity', 'Identity / correlation problem'), ('upstream', 'Upstream system failure'), ('configuration', 'Configuration'), ('code_defect', 'Code defect'), ('user_error', 'User error / expected behaviour'), ('duplicate', 'Duplicate of another ticket'), ('unknown', 'Unknown')], max_length=20)),
-                ('workaround', models.TextField(blank=True)),
-                ('code_change_needed', models.BooleanField(blank=True, null=True)),
-                ('follow_up_url', models.URLField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('sla_started_at', models.DateTimeField(blank=True, null=True)),
-                ('ack_target_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('resolve_target_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('ack_due_at', models.DateTimeField(blank=True, null=True)),
-                ('ack_risk_at', models.DateTimeField(blank=True, null=True)),
-                ('resolve_due_at', models.DateTimeField(blank=True, null=True)),
-                ('resolve_risk_at', models.DateTimeField(blank=True, null=True)),
-                ('next_due_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('next_risk_at', models.DateTimeField(blank=True, null=True)),
-                ('paused_at', models.DateTimeField(blank=True, null=True)),
-                ('ack_breached', models.BooleanField(default=False)),
-                ('resolve_breached', models.BooleanField(default=False)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_tickets', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='created_tickets', to=settings.AUTH_USER_MODEL)),
-                ('escalated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='escalated_tickets', to=settings.AUTH_USER_MODEL)),
-                ('sla_calendar', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='calendars.calendar')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(blank=True, max_length=20, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField()),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("critical", "Critical"),
+                            ("high", "High"),
+                            ("medium", "Medium"),
+                            ("low", "Low"),
+                        ],
+                        default="medium",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "tier",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3")], default=1
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("acknowledged", "Acknowledged"),
+                            ("investigating", "Investigating"),
+                            ("waiting_requester", "Waiting on requester"),
+                            ("waiting_partner", "Waiting on partner"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "affected_user_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="ICN, user UUID or EDIPI of the portal user. Protected: masked and audited.",
+                        max_length=64,
+                        verbose_name="affected user identifier",
+                    ),
+                ),
+                (
+                    "area",
+                    models.CharField(
+                        choices=[
+                            ("medications", "Medications"),
+                            ("secure_messaging", "Secure Messaging"),
+                            ("medical_records", "Medical Records"),
+                            ("account", "Account and sign-in"),
+                            ("appointments", "Appointments"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "suspected_upstream",
+                    models.CharField(
+                        choices=[
+                            ("mhv_api", "MHV API"),
+                            ("vista", "VistA"),
+                            ("oracle_health", "Oracle Health"),
+                            ("mpi", "Identity / MPI"),
+                            ("sign_in", "Sign-in provider"),
+                            ("unknown", "None known"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(blank=True, null=True)),
+                ("occurred_until", models.DateTimeField(blank=True, null=True)),
+                ("device", models.CharField(blank=True, max_length=100)),
+                ("browser", models.CharField(blank=True, max_length=100)),
+                (
+                    "os",
+                    models.CharField(blank=True, max_length=100, verbose_name="operating system"),
+                ),
+                (
+                    "credential",
+                    models.CharField(
+                        blank=True,
+                        choices=[("idme", "ID.me"), ("logingov", "Login.gov"), ("other", "Other")],
+                        max_length=10,
+                    ),
+                ),
+                ("oracle_health_site", models.BooleanField(blank=True, null=True)),
+                ("url", models.URLField(blank=True, max_length=500)),
+                ("external_refs", models.JSONField(blank=True, default=list)),
+                ("steps_to_reproduce", models.TextField(blank=True)),
+                ("expected_behaviour", models.TextField(blank=True)),
+                ("actual_behaviour", models.TextField(blank=True)),
+                ("troubleshooting_steps", models.JSONField(blank=True, default=list)),
+                (
+                    "entry_criterion",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("tier2_cannot_resolve", "Tier 2 cannot resolve"),
+                            ("config_change", "System-level configuration change needed"),
+                            ("multiple_users", "Multiple users or facilities affected"),
+                            ("integration_failure", "Cross-system integration failure"),
+                            ("security", "Security or compliance implication"),
+                            ("code_bug", "Reproducible bug needing code-level work"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("waiting_on", models.CharField(blank=True, max_length=100)),
+                ("resolution_summary", models.TextField(blank=True)),
+                (
+                    "root_cause",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("user_data", "User-specific data problem"),
+                            ("identity", "Identity / correlation problem"),
+                            ("upstream", "Upstream system failure"),
+                            ("configuration", "Configuration"),
+                            ("code_defect", "Code defect"),
+                            ("user_error", "User error / expected behaviour"),
+                            ("duplicate", "Duplicate of another ticket"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("workaround", models.TextField(blank=True)),
+                ("code_change_needed", models.BooleanField(blank=True, null=True)),
+                ("follow_up_url", models.URLField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("sla_started_at", models.DateTimeField(blank=True, null=True)),
+                ("ack_target_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("resolve_target_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("ack_due_at", models.DateTimeField(blank=True, null=True)),
+                ("ack_risk_at", models.DateTimeField(blank=True, null=True)),
+                ("resolve_due_at", models.DateTimeField(blank=True, null=True)),
+                ("resolve_risk_at", models.DateTimeField(blank=True, null=True)),
+                ("next_due_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("next_risk_at", models.DateTimeField(blank=True, null=True)),
+                ("paused_at", models.DateTimeField(blank=True, null=True)),
+                ("ack_breached", models.BooleanField(default=False)),
+                ("resolve_breached", models.BooleanField(default=False)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="created_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="escalated_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sla_calendar",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="calendars.calendar",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['next_due_at', 'id'],
+                "ordering": ["next_due_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TicketPause',
+            name="TicketPause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(choices=[('new', 'New'), ('acknowledged', 'Acknowledged'), ('investigating', 'Investigating'), ('waiting_requester', 'Waiting on requester'), ('waiting_partner', 'Waiting on partner'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('canceled', 'Canceled')], max_length=20)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pauses', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("acknowledged", "Acknowledged"),
+                            ("investigating", "Investigating"),
+                            ("waiting_requester", "Waiting on requester"),
+                            ("waiting_partner", "Waiting on partner"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("canceled", "Canceled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pauses",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_at'],
+                "ordering": ["started_at"],
             },
         ),
         migrations.CreateModel(
-            name='TimelineEntry',
+            name="TimelineEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('escalated', 'Escalated'), ('status', 'Status changed'), ('priority', 'Priority changed'), ('assigned', 'Assigned'), ('acknowledged', 'Acknowledged'), ('comment', 'Comment'), ('sent_back', 'Sent back with a question'), ('answered', 'Answered'), ('resolved', 'Resolved'), ('reopened', 'Reopened'), ('routing', 'Routing decision'), ('sla', 'SLA')], max_length=20)),
-                ('field', models.CharField(blank=True, max_length=40)),
-                ('old_value', models.CharField(blank=True, max_length=200)),
-                ('new_value', models.CharField(blank=True, max_length=200)),
-                ('body', models.TextField(blank=True)),
-                ('internal', models.BooleanField(default=False, help_text='Visible to Tier 3 and up only (engineering notes).')),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timeline', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("escalated", "Escalated"),
+                            ("status", "Status changed"),
+                            ("priority", "Priority changed"),
+                            ("assigned", "Assigned"),
+                            ("acknowledged", "Acknowledged"),
+                            ("comment", "Comment"),
+                            ("sent_back", "Sent back with a question"),
+                            ("answered", "Answered"),
+                            ("resolved", "Resolved"),
+                            ("reopened", "Reopened"),
+                            ("routing", "Routing decision"),
+                            ("sla", "SLA"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("field", models.CharField(blank=True, max_length=40)),
+                ("old_value", models.CharField(blank=True, max_length=200)),
+                ("new_value", models.CharField(blank=True, max_length=200)),
+                ("body", models.TextField(blank=True)),
+                (
+                    "internal",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Visible to Tier 3 and up only (engineering notes).",
+                    ),
+                ),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timeline",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'timeline entries',
-                'ordering': ['at', 'id'],
+                "verbose_name_plural": "timeline entries",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['tier', 'status'], name='tickets_tic_tier_813dd9_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["tier", "status"], name="tickets_tic_tier_813dd9_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assignee', 'status'], name='tickets_tic_assigne_294cb9_idx'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["assignee", "status"], name="tickets_tic_assigne_294cb9_idx"
+            ),
         ),
     ]

@@ -32,13 +32,22 @@ def create_defaults(apps, schema_editor):
     )
     always, _ = Calendar.objects.get_or_create(
         name="24x7",
-        defaults={"time_zone": "America/New_York", "is_24x7": True, "weekly_hours": {}, "us_federal_holidays": False},
+        defaults={
+            "time_zone": "America/New_York",
+            "is_24x7": True,
+            "weekly_hours": {},
+            "us_federal_holidays": False,
+        },
     )
     calendars = {"US business hours": business, "24x7": always}
     for priority, (ack, resolve, calendar) in POLICIES.items():
         SlaPolicy.objects.get_or_create(
             priority=priority,
-            defaults={"acknowledge_minutes": ack, "resolve_minutes": resolve, "calendar": calendars[calendar]},
+            defaults={
+                "acknowledge_minutes": ack,
+                "resolve_minutes": resolve,
+                "calendar": calendars[calendar],
+            },
         )
 
 
