@@ -119,12 +119,13 @@ _QUOTE = r"""(?:\\?["'])"""
 # Between a keyword and its value: ``=``, ``:``, ``=>``, ``#``, ``/``, URL-encoded ``=``, or a
 # space, optionally a filler word, quotes (also JSON-escaped) and an opening bracket.
 _SEP = (
-    rf"{_QUOTE}?[ \t]*(?:=>|[:=#/]|%3d|\s)[ \t]*"
-    r"(?:(?:is|was|no\.?|number|num|of|on)(?=[\s:#])[ \t:#]*)?"
-    rf"(?:\[[ \t]*)?{_QUOTE}?"
+    # Each run of spaces can be read one way only, so a long run costs linear time, not quadratic.
+    rf"{_QUOTE}?(?:\s*(?:=>|[:=#/]|%3d)\s*|\s+)"
+    r"(?:(?:is|was|no\.?|number|num|of|on)(?=[\s:#])[\s:#]*)?"
+    rf"(?:\[\s*)?{_QUOTE}?"
 )
 # Between two values of one keyword: ``,`` ``;`` `` and `` `` or ``, with their quotes.
-_LIST = rf"{_QUOTE}?[ \t]*(?:[,;]|\s(?:and|or)(?=\s))[ \t]*{_QUOTE}?"
+_LIST = rf"{_QUOTE}?(?:\s*[,;]|\s+(?:and|or)(?=\s))\s*{_QUOTE}?"
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"

@@ -526,3 +526,22 @@ def test_django_wrapper_agrees_with_mask_identifier() -> None:
         masked["user_id"] == f"[UUID:{mask_identifier('5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b')[5:]}]"
     )
     assert masked["message"] == f"failed for ICN [ICN:{mask_identifier(icn)[4:]}]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "phone" + " " * 20_000 + "x1",
+        "dob" + "\t" * 20_000 + "1956",
+        "edipi=1234567890" + " " * 20_000 + "and x",
+        "edipi" + ": " * 10_000 + "1",
+        "a@" + "b." * 10_000,
+    ],
+)
+def test_long_runs_stay_linear(redactor: Redactor, text: str) -> None:
+    """Inputs that once made the keyword rule backtrack quadratically (minutes, not milliseconds).
+
+    The assertion is about the result; a regression shows as this test taking minutes.
+    """
+    found = redactor.find(text)
+    assert [f.kind for f in found] == ([EDIPI] if text.startswith("edipi=") else [])
