@@ -1,0 +1,295 @@
+"""The log store at scale: ingest rate, size per million events, and five investigation queries.
+
+Usage: python bench/logs_bench.py [--events 10000000] [--days 7] [--runs 20] [--brute-runs 2]
+                                  [--out-dir bench/out] [--keep]
+
+Steps: simulate about --events events over --days (``write_jsonl``) into --out-dir, ingest them
+into a fresh store with ``import_file`` (the path ``backline logs import`` takes), then time the
+five queries of issue 5 three ways in the same run:
+
+- Backline: through ``DuckDBSource`` (query language compiled to SQL, the store's cached reader),
+- SQL: hand-written DuckDB SQL on a persistent read-only connection to the same file,
+- brute force: ``grep -F`` over the JSON lines, then Python ``json.loads`` on what grep kept.
+
+``now`` is fixed inside the simulated week (Thursday 14:00 Eastern) so "last hour" has traffic.
+Prints a Markdown report (machine, numbers, ratios) for docs/benchmarks.md. Deletes the JSON and the
+store afterwards unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from backline.logs.duckdb_source import DuckDBSource
+from backline.logs.ingest import import_file
+from backline.logs.simulate import DEFAULT_START, SimulationConfig, all_scenarios, write_jsonl
+from backline.logs.store import forget_store, open_store
+
+PHRASE = "Prescription service error"
+
+
+def _timed(function: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    times = []
+    result = None
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = function()
+        times.append((time.perf_counter() - began) * 1000)
+    return times, result
+
+
+def _p(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def _grep(path: Path, needle: str) -> Iterator[dict[str, Any]]:
+    process = subprocess.Popen(["grep", "-F", needle, str(path)], stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    for line in process.stdout:
+        yield json.loads(line)
+    process.wait()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--days", type=float, default=7.0)
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--brute-runs", type=int, default=2)
+    parser.add_argument("--out-dir", type=Path, default=Path("bench/out"))
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+
+    out_dir = args.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jsonl = out_dir / "logs_bench.jsonl"
+    store_dir = out_dir / "logs_bench_store"
+    shutil.rmtree(store_dir, ignore_errors=True)
+    report: list[str] = []
+
+    config = SimulationConfig(
+        seed=5,
+        days=args.days,
+        users=args.users,
+        events_per_second=args.events / (args.days * 86400),
+        scenarios=all_scenarios(),
+    )
+    summary = write_jsonl(config, jsonl)
+    print(f"simulated {summary.events} events, {summary.bytes / 1e9:.2f} GB", file=sys.stderr)
+
+    store = open_store(store_dir / "logs.duckdb")
+    load1 = os.getloadavg()[0]
+    began = time.perf_counter()
+    loaded = import_file(store, jsonl)
+    ingest_seconds = time.perf_counter() - began
+    assert not loaded.bad, loaded.bad[:3]
+    size = (store_dir / "logs.duckdb").stat().st_size
+    print(f"ingested in {ingest_seconds:.1f}s", file=sys.stderr)
+
+    now = DEFAULT_START + timedelta(days=3, hours=19)  # Thursday 14:00 Eastern
+    day, hour, half = (
+        now - timedelta(hours=24),
+        now - timedelta(hours=1),
+        now - timedelta(minutes=30),
+    )
+    naive = {
+        k: v.replace(tzinfo=None)
+        for k, v in {"now": now, "day": day, "hour": hour, "half": half}.items()
+    }
+
+    direct = duckdb.connect(str(store_dir / "logs.duckdb"), read_only=True)
+    user = direct.execute(
+        "SELECT user_id FROM events WHERE ts >= ? AND ts < ? AND user_id IS NOT NULL "
+        "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+        [naive["day"], naive["now"]],
+    ).fetchone()[0]
+    source = DuckDBSource(store)
+
+    queries: dict[str, dict[str, Callable[[], Any]]] = {
+        "a. one user's events, 24 h": {
+            "backline": lambda: len(
+                source.search(f"@user_uuid:{user}", day, now, limit=1000).events
+            ),
+            "sql": lambda: len(
+                direct.execute(
+                    "SELECT * FROM events WHERE user_id = ? AND ts >= ? AND ts < ? "
+                    "ORDER BY ts DESC LIMIT 1000",
+                    [user, naive["day"], naive["now"]],
+                ).fetchall()
+            ),
+            "brute": lambda: sum(
+                1
+                for e in _grep(jsonl, user)
+                if e.get("user_uuid") == user and _iso(day) <= e["timestamp"] < _iso(now)
+            ),
+        },
+        "b. errors by service, last hour": {
+            "backline": lambda: sorted(
+                (v.value, v.count)
+                for v in source.facets("status:error", hour, now, fields=["service"])["service"]
+            ),
+            "sql": lambda: sorted(
+                direct.execute(
+                    "SELECT service, count(*) FROM events WHERE status = 'error' AND ts >= ? AND ts < ? "
+                    "GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+                    [naive["hour"], naive["now"]],
+                ).fetchall()
+            ),
+            "brute": lambda: sorted(
+                Counter(
+                    e.get("service")
+                    for e in _grep(jsonl, '"status":"error"')
+                    if _iso(hour) <= e["timestamp"] < _iso(now)
+                ).items()
+            ),
+        },
+        "c. distinct users per error code, 30 min": {
+            "backline": lambda: sorted(
+                (r.group, int(r.values["distinct"] or 0))
+                for r in source.count_distinct(
+                    "status:error",
+                    half,
+                    now,
+                    field="@user_uuid",
+                    group_by="@error_code",
+                    limit=1000,
+                )
+            ),
+            "sql": lambda: sorted(
+                direct.execute(
+                    "SELECT error_code, count(DISTINCT user_id) FROM events WHERE status = 'error' "
+                    "AND ts >= ? AND ts < ? AND user_id IS NOT NULL GROUP BY 1",
+                    [naive["half"], naive["now"]],
+                ).fetchall()
+            ),
+            "brute": lambda: _distinct_brute(jsonl, half, now),
+        },
+        "d. free-text phrase, 24 h": {
+            "backline": lambda: len(source.search(f'"{PHRASE}"', day, now, limit=50).events),
+            "sql": lambda: len(
+                direct.execute(
+                    "SELECT * FROM events WHERE message ILIKE ? AND ts >= ? AND ts < ? "
+                    "ORDER BY ts DESC LIMIT 50",
+                    [f"%{PHRASE}%", naive["day"], naive["now"]],
+                ).fetchall()
+            ),
+            "brute": lambda: min(
+                50, sum(1 for e in _grep(jsonl, PHRASE) if _iso(day) <= e["timestamp"] < _iso(now))
+            ),
+        },
+        "e. p95 duration by facility, 24 h": {
+            "backline": lambda: len(
+                source.percentiles(
+                    "*", day, now, field="@duration_ms", ps=(95,), group_by="facility", limit=1000
+                )
+            ),
+            "sql": lambda: len(
+                direct.execute(
+                    "SELECT facility, quantile_cont(duration_ms, 0.95) FROM events "
+                    "WHERE ts >= ? AND ts < ? AND duration_ms IS NOT NULL GROUP BY 1",
+                    [naive["day"], naive["now"]],
+                ).fetchall()
+            ),
+            "brute": lambda: _p95_brute(jsonl, day, now),
+        },
+    }
+
+    rows = []
+    for name, ways in queries.items():
+        measured = {}
+        answers = {}
+        for way, function in ways.items():
+            if way != "brute":
+                function()  # warm the reader connection (brute force warms the page cache itself)
+            runs = args.brute_runs if way == "brute" else args.runs
+            measured[way], answers[way] = _timed(function, runs)
+            print(f"{name} {way}: p50 {_p(measured[way], 50):.1f} ms", file=sys.stderr)
+        if answers["backline"] != answers["sql"]:
+            print(f"WARNING {name}: Backline and SQL answers differ", file=sys.stderr)
+        rows.append((name, measured, answers))
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+    report.append(
+        f"Command: `.venv/bin/python bench/logs_bench.py --events {args.events} --runs {args.runs} --brute-runs {args.brute_runs}`  "
+    )
+    report.append(
+        f"Machine: {machine}; 1-minute load average at ingest start {load1:.1f} (a shared machine)  "
+    )
+    report.append(
+        f"Data: {summary.events:,} simulated events over {args.days:g} days, "
+        f"{summary.bytes / 1e9:.2f} GB of JSON lines ({summary.bytes / summary.events:.0f} bytes/event)"
+    )
+    report.append("")
+    report.append(
+        f"- Ingest: {loaded.events:,} events in {ingest_seconds:.1f} s = **{loaded.events / ingest_seconds:,.0f} events/s**"
+    )
+    report.append(
+        f"- Store size: {size / 1e9:.2f} GB = {size / 1e6 / (loaded.events / 1e6):.0f} MB per million events"
+    )
+    report.append("")
+    report.append(
+        "| query | Backline p50 / p95 ms | SQL p50 / p95 ms | brute p50 ms | Backline/SQL (p50) | brute/Backline (p50) | same answer |"
+    )
+    report.append("|---|---|---|---|---|---|---|")
+    for name, measured, answers in rows:
+        b50, b95 = _p(measured["backline"], 50), _p(measured["backline"], 95)
+        s50, s95 = _p(measured["sql"], 50), _p(measured["sql"], 95)
+        g50 = _p(measured["brute"], 50)
+        report.append(
+            f"| {name} | {b50:.1f} / {b95:.1f} | {s50:.1f} / {s95:.1f} | {g50:,.0f} | "
+            f"{b50 / s50:.2f}x | {g50 / b50:,.0f}x | {'yes' if answers['backline'] == answers['sql'] else 'no'} |"
+        )
+    print("\n".join(report))
+
+    direct.close()
+    forget_store(store_dir / "logs.duckdb")
+    if not args.keep:
+        jsonl.unlink(missing_ok=True)
+        shutil.rmtree(store_dir, ignore_errors=True)
+    return 0
+
+
+def _distinct_brute(path: Path, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    users: dict[str, set[str]] = defaultdict(set)
+    for e in _grep(path, '"status":"error"'):
+        if _iso(start) <= e["timestamp"] < _iso(end) and e.get("user_uuid"):
+            users[str(e.get("error_code"))].add(e["user_uuid"])
+    return sorted((code, len(ids)) for code, ids in users.items())
+
+
+def _p95_brute(path: Path, start: datetime, end: datetime) -> int:
+    # No cheap grep for a time window: every line is parsed (the honest brute-force cost).
+    low, high = _iso(start), _iso(end)
+    durations: dict[str, list[float]] = defaultdict(list)
+    with open(path, "rb") as lines:
+        for line in lines:
+            e = json.loads(line)
+            if low <= e["timestamp"] < high and e.get("duration_ms") is not None:
+                durations[str(e.get("facility"))].append(float(e["duration_ms"]))
+    return len({k: _p(sorted(v), 95) for k, v in durations.items() if v})
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
