@@ -115,6 +115,7 @@ def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from backline.accounts.api import router as accounts_router
     from backline.calendars.api import router as calendars_router
+    from backline.health.api import router as health_router
     from backline.logs.api import router as logs_router
     from backline.notify.api import router as notify_router
     from backline.oncall.api import router as oncall_router
@@ -124,6 +125,7 @@ def _register_routers() -> None:
     api.add_router("/tickets", tickets_router)
     api.add_router("/", calendars_router)
     api.add_router("/logs", logs_router)
+    api.add_router("/health", health_router)
     api.add_router("/notify", notify_router)
     api.add_router("/oncall", oncall_router)
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "backline.oncall",
     "backline.notify",
     "backline.logs",
+    "backline.health",
     "backline.web",
     "backline.patterns",
 ]

@@ -49,6 +49,7 @@ class Action(StrEnum):
     HANDOFF_VIEW = "handoff.view"
     HANDOFF_ACT = "handoff.act"  # notes (outgoing) and acknowledgement (incoming)
     LOGS_SEARCH = "logs.search"  # search application logs (Tier 2 sees identifiers masked)
+    HEALTH_VIEW = "health.view"  # upstream health dashboards and cohort figures (aggregates only)
     INGEST_KEY_MANAGE = "ingest_key.manage"  # keys that may send logs to the intake
 
 
@@ -86,6 +87,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.HANDOFF_ACT: _ENGINEERING,
     # Tier 2 diagnoses with logs; Tier 1 sees none (patient data it has no need for).
     Action.LOGS_SEARCH: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
+    Action.HEALTH_VIEW: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
     Action.INGEST_KEY_MANAGE: frozenset({Role.ADMIN}),
 }
 

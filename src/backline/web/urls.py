@@ -18,4 +18,5 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("tickets/", include("backline.tickets.urls")),
+    path("health/", include("backline.health.urls")),
 ]

@@ -43,6 +43,7 @@ EXPECTED: dict[Action, set[str]] = {
     Action.HANDOFF_VIEW: {"erin", "frank", "mona", "ivan", "maggie", "ada"},
     Action.HANDOFF_ACT: {"erin", "frank", "mona", "ivan"},
     Action.LOGS_SEARCH: {"sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.HEALTH_VIEW: {"sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
     Action.INGEST_KEY_MANAGE: {"ada"},
 }
 
