@@ -120,6 +120,7 @@ def _register_routers() -> None:
     from backline.notify.api import router as notify_router
     from backline.oncall.api import router as oncall_router
     from backline.tickets.api import router as tickets_router
+    from backline.workbench.api import router as workbench_router
 
     api.add_router("/", accounts_router)
     api.add_router("/tickets", tickets_router)
@@ -128,6 +129,7 @@ def _register_routers() -> None:
     api.add_router("/health", health_router)
     api.add_router("/notify", notify_router)
     api.add_router("/oncall", oncall_router)
+    api.add_router("/workbench", workbench_router)
 
 
 _register_routers()

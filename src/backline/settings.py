@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "backline.health",
     "backline.web",
     "backline.patterns",
+    "backline.workbench",
 ]
 
 MIDDLEWARE = [

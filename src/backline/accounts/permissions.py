@@ -51,6 +51,8 @@ class Action(StrEnum):
     LOGS_SEARCH = "logs.search"  # search application logs (Tier 2 sees identifiers masked)
     HEALTH_VIEW = "health.view"  # upstream health dashboards and cohort figures (aggregates only)
     INGEST_KEY_MANAGE = "ingest_key.manage"  # keys that may send logs to the intake
+    # Unmask logs with a typed justification instead of a ticket (audited with the reason).
+    LOGS_UNMASK_JUSTIFIED = "logs.unmask_justified"
 
 
 _SUPPORT = frozenset(Role)
@@ -89,6 +91,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.LOGS_SEARCH: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
     Action.HEALTH_VIEW: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
     Action.INGEST_KEY_MANAGE: frozenset({Role.ADMIN}),
+    Action.LOGS_UNMASK_JUSTIFIED: frozenset({Role.ADMIN}),
 }
 
 

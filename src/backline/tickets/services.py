@@ -507,6 +507,19 @@ def ticket_comment(
 
 
 @transaction.atomic
+def ticket_note_evidence(
+    *, ticket: Ticket, actor: User, summary: str, data: dict[str, Any]
+) -> TimelineEntry:
+    """Say on the timeline that log evidence was pinned or unpinned (the workbench keeps it).
+
+    ``summary`` must already be masked: the entry is shared with every tier that sees the ticket.
+    """
+    entry = _log(ticket, actor, TimelineKind.COMMENT, body=summary, data=data)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=_now())
+    return entry
+
+
+@transaction.atomic
 def ticket_resolve(
     *,
     ticket: Ticket,

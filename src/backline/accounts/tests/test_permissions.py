@@ -45,6 +45,7 @@ EXPECTED: dict[Action, set[str]] = {
     Action.LOGS_SEARCH: {"sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
     Action.HEALTH_VIEW: {"sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
     Action.INGEST_KEY_MANAGE: {"ada"},
+    Action.LOGS_UNMASK_JUSTIFIED: {"ada"},
 }
 
 
