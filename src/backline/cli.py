@@ -65,6 +65,9 @@ def worker(argv: list[str]) -> int:
     _setup()
     from django.core.management import call_command
 
+    # Poll twice a second: SLA timers must fire within seconds of their due moment.
+    if not any(arg.startswith("--interval") for arg in argv):
+        argv = ["--interval", "0.5", *argv]
     call_command("db_worker", *argv)
     return 0
 

@@ -318,9 +318,12 @@ def _create(
                 action="oncall.handoff.create",
                 detail={"handoff": handoff.pk, "rotation": rotation.pk, "at": _iso(boundary.at)},
             )
+            from backline.notify.services import notify_handoff_report
             from backline.oncall.tasks import schedule_handoff_transfer
 
             schedule_handoff_transfer(handoff=handoff)
+            # The report goes to the team channel in the same transaction as the record.
+            notify_handoff_report(handoff=handoff)
     except IntegrityError:
         return None  # a concurrent run created this boundary's record first
     return handoff
@@ -363,7 +366,11 @@ def handoff_acknowledge(*, actor: User, handoff: Handoff, now: datetime | None =
         raise Conflict("This handoff is already acknowledged.")
     audit_record(actor=actor, action="oncall.handoff.acknowledge", detail={"handoff": handoff.pk})
     handoff_transfer(handoff=handoff, trigger=ACKNOWLEDGED, actor=actor, now=now)
-    return Handoff.objects.select_related("rotation", "outgoing", "incoming").get(pk=handoff.pk)
+    fresh = Handoff.objects.select_related("rotation", "outgoing", "incoming").get(pk=handoff.pk)
+    from backline.notify.services import notify_handoff_acknowledged
+
+    notify_handoff_acknowledged(handoff=fresh)
+    return fresh
 
 
 @transaction.atomic

@@ -8,12 +8,14 @@ for a worker that was down.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from backline.accounts.models import User
 from backline.oncall import adapters, schedule
 from backline.oncall.models import Handoff, OncallRole, Rotation
 
@@ -57,6 +59,24 @@ def schedule_next_handoff(*, rotation: Rotation, after: datetime) -> None:
     if at is not None:
         pk, when = rotation.pk, at.isoformat()
         transaction.on_commit(lambda: handoff_boundary_task.using(run_after=at).enqueue(pk, when))
+        schedule_handoff_reminders(rotation_id=rotation.pk, at=at)
+
+
+REMINDERS = (("day", timedelta(days=1)), ("hour", timedelta(hours=1)))
+
+
+def schedule_handoff_reminders(*, rotation_id: int, at: datetime) -> None:
+    """Remind the outgoing and incoming engineers a day and an hour before the boundary `at`."""
+    now = timezone.now()
+    for before, delta in REMINDERS:
+        moment = at - delta
+        if moment > now:
+            when = at.isoformat()
+            transaction.on_commit(
+                lambda moment=moment, before=before, when=when: handoff_reminder_task.using(
+                    run_after=moment
+                ).enqueue(rotation_id, when, before)
+            )
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -112,4 +132,55 @@ def handoff_boundary_task(rotation_id: int, at: str) -> int:
             transaction.on_commit(
                 lambda: handoff_boundary_task.using(run_after=following).enqueue(rotation.pk, when)
             )
+            schedule_handoff_reminders(rotation_id=rotation.pk, at=following)
     return len(created)
+
+
+@dataclass(frozen=True)
+class UpcomingHandoff:
+    """A boundary that has no handoff record yet, in the shape notify's reminders need."""
+
+    pk: str
+    at: datetime
+    outgoing: User
+    incoming: User
+    rotation: Rotation
+    report_markdown: str = ""
+
+
+def upcoming_handoff(rotation: Rotation, at: datetime) -> UpcomingHandoff | None:
+    """Who hands over to whom at boundary `at`, computed now (so later overrides count)."""
+    from backline.oncall.handoff import _people_at
+
+    pure, overrides = adapters.schedule_and_overrides(rotation, at - _ONE_MICROSECOND, at)
+    for boundary in schedule.handoffs_between(pure, at, at + _ONE_MICROSECOND):
+        outgoing_id, incoming_id = _people_at(pure, overrides, boundary)
+        if outgoing_id is None or incoming_id is None or outgoing_id == incoming_id:
+            return None
+        people = User.objects.in_bulk([outgoing_id, incoming_id])
+        return UpcomingHandoff(
+            pk=f"rotation-{rotation.pk}",
+            at=boundary.at,
+            outgoing=people[outgoing_id],
+            incoming=people[incoming_id],
+            rotation=rotation,
+        )
+    return None
+
+
+@task()
+def handoff_reminder_task(rotation_id: int, at: str, before: str) -> int:
+    """Remind about the boundary `at`; stale (does nothing) when the rotation's chain moved on."""
+    from backline.notify.services import notify_handoff_reminder
+
+    boundary = datetime.fromisoformat(at)
+    rotation = Rotation.objects.filter(
+        pk=rotation_id, is_active=True, role=OncallRole.TIER3, handoff_task_at=boundary
+    ).first()
+    if rotation is None:
+        return 0
+    upcoming = upcoming_handoff(rotation, boundary)
+    if upcoming is None:
+        return 0
+    with transaction.atomic():
+        return len(notify_handoff_reminder(handoff=upcoming, before=before, now=timezone.now()))
