@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -110,6 +111,15 @@ def _schema(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(DataError)
+def _unstorable(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # Last line of defence for values the schemas let through but the database cannot store
+    # (e.g. NUL characters on PostgreSQL): the caller's mistake, so a 4xx rather than a 500.
+    return error_response(
+        request, 422, "A value in this request cannot be stored (e.g. a NUL character)."
+    )
 
 
 def _register_routers() -> None:

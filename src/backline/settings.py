@@ -19,6 +19,15 @@ try:
     SESSION_COOKIE_AGE = config.env_int("BACKLINE_SESSION_SECONDS", 8 * 3600, minimum=60)
     AUTO_CLOSE_RESOLVED_DAYS = config.env_int("BACKLINE_AUTO_CLOSE_DAYS", 3, minimum=0)
     BACKLINE_HANDOFF_GRACE_MINUTES = config.env_int("BACKLINE_HANDOFF_GRACE_MINUTES", 120, minimum=0)
+    # Notifications (docs/notifications.md).
+    NOTIFY_MAX_ATTEMPTS = config.env_int("BACKLINE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+    NOTIFY_LEASE_SECONDS = config.env_int("BACKLINE_NOTIFY_LEASE_SECONDS", 120, minimum=1)
+    NOTIFY_TIMEOUT_SECONDS = config.env_int("BACKLINE_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+    NOTIFY_BACKOFF_SECONDS = config.env_int("BACKLINE_NOTIFY_BACKOFF_SECONDS", 30, minimum=0)
+    NOTIFY_BACKOFF_CAP_SECONDS = config.env_int("BACKLINE_NOTIFY_BACKOFF_CAP_SECONDS", 3600)
+    NOTIFY_SWEEP_SECONDS = config.env_int("BACKLINE_NOTIFY_SWEEP_SECONDS", 60, minimum=1)
+    NOTIFY_SMTP_PORT = config.env_int("BACKLINE_SMTP_PORT", 25, minimum=1)
+    NOTIFY_SMTP_STARTTLS = config.env_bool("BACKLINE_SMTP_STARTTLS", False)
     BACKLINE_LOG_SOURCE = os.environ.get("BACKLINE_LOG_SOURCE", "duckdb").strip().lower()
     if BACKLINE_LOG_SOURCE not in {"duckdb", "datadog"}:
         raise config.ConfigError(
@@ -36,15 +45,6 @@ try:
         raise config.ConfigError(
             "BACKLINE_LOG_SOURCE=datadog needs BACKLINE_DATADOG_API_KEY and BACKLINE_DATADOG_APP_KEY"
         )
-    # Notifications (docs/notifications.md).
-    NOTIFY_MAX_ATTEMPTS = config.env_int("BACKLINE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
-    NOTIFY_LEASE_SECONDS = config.env_int("BACKLINE_NOTIFY_LEASE_SECONDS", 120, minimum=1)
-    NOTIFY_TIMEOUT_SECONDS = config.env_int("BACKLINE_NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
-    NOTIFY_BACKOFF_SECONDS = config.env_int("BACKLINE_NOTIFY_BACKOFF_SECONDS", 30, minimum=0)
-    NOTIFY_BACKOFF_CAP_SECONDS = config.env_int("BACKLINE_NOTIFY_BACKOFF_CAP_SECONDS", 3600)
-    NOTIFY_SWEEP_SECONDS = config.env_int("BACKLINE_NOTIFY_SWEEP_SECONDS", 60, minimum=1)
-    NOTIFY_SMTP_PORT = config.env_int("BACKLINE_SMTP_PORT", 25, minimum=1)
-    NOTIFY_SMTP_STARTTLS = config.env_bool("BACKLINE_SMTP_STARTTLS", False)
 except config.ConfigError as exc:
     # Named after the variable, without a traceback: this is an operator's typo, not a bug.
     raise ImproperlyConfigured(str(exc)) from None
@@ -81,9 +81,9 @@ INSTALLED_APPS = [
     "backline.calendars",
     "backline.tickets",
     "backline.oncall",
-    "backline.notify",
     "backline.logs",
     "backline.health",
+    "backline.notify",
     "backline.web",
     "backline.patterns",
     "backline.workbench",
@@ -164,6 +164,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder before collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
