@@ -18,7 +18,9 @@ try:
     DATABASES = {"default": config.database()}
     SESSION_COOKIE_AGE = config.env_int("BACKLINE_SESSION_SECONDS", 8 * 3600, minimum=60)
     AUTO_CLOSE_RESOLVED_DAYS = config.env_int("BACKLINE_AUTO_CLOSE_DAYS", 3, minimum=0)
-    BACKLINE_HANDOFF_GRACE_MINUTES = config.env_int("BACKLINE_HANDOFF_GRACE_MINUTES", 120, minimum=0)
+    BACKLINE_HANDOFF_GRACE_MINUTES = config.env_int(
+        "BACKLINE_HANDOFF_GRACE_MINUTES", 120, minimum=0
+    )
     # Notifications (docs/notifications.md).
     NOTIFY_MAX_ATTEMPTS = config.env_int("BACKLINE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
     NOTIFY_LEASE_SECONDS = config.env_int("BACKLINE_NOTIFY_LEASE_SECONDS", 120, minimum=1)

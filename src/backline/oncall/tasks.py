@@ -9,6 +9,7 @@ for a worker that was down.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -71,12 +72,11 @@ def schedule_handoff_reminders(*, rotation_id: int, at: datetime) -> None:
     for before, delta in REMINDERS:
         moment = at - delta
         if moment > now:
-            when = at.isoformat()
-            transaction.on_commit(
-                lambda moment=moment, before=before, when=when: handoff_reminder_task.using(
-                    run_after=moment
-                ).enqueue(rotation_id, when, before)
-            )
+            transaction.on_commit(partial(_enqueue_reminder, rotation_id, at, before, moment))
+
+
+def _enqueue_reminder(rotation_id: int, at: datetime, before: str, moment: datetime) -> None:
+    handoff_reminder_task.using(run_after=moment).enqueue(rotation_id, at.isoformat(), before)
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def handoff_boundary_task(rotation_id: int, at: str) -> int:
     return len(created)
 
 
-@dataclass(frozen=True)
+@dataclass
 class UpcomingHandoff:
     """A boundary that has no handoff record yet, in the shape notify's reminders need."""
 
