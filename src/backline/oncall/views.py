@@ -307,6 +307,9 @@ def schedule(request: HttpRequest, role: str) -> HttpResponse:
         current = today - timedelta(days=today.weekday())
         first = first or current
         previous, following, days = first - timedelta(days=7), first + timedelta(days=7), 7
+    if not form.errors:
+        # Show the period actually displayed (defaults and month snapping included).
+        form = ScheduleQueryForm({"view": view, "start": first.isoformat()})
     start, end = _local_window(first, days)
     now = timezone.now()
     try:
