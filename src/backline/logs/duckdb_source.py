@@ -34,6 +34,9 @@ from backline.logs.store import LogStore
 
 _EVENT_COLUMNS = [name for name in schema.COLUMNS if name != "attrs"]
 _SELECT_EVENT = ", ".join([*_EVENT_COLUMNS, "attrs", "rowid"])
+# A search row's names for ``LogEvent.from_row``: ``ts`` is the event's own field (named "" so it
+# is skipped); ``attrs`` and ``rowid`` come after the last name, so they are never zipped in.
+_ROW_NAMES = ("", *_EVENT_COLUMNS[1:])
 MAX_LIMIT = 1000
 MAX_GROUPS = 1000
 
@@ -135,7 +138,10 @@ class DuckDBSource:
         rows = self._rows(sql, [*params, limit + 1])
         more = len(rows) > limit
         rows = rows[:limit]
-        events = [_event(row) for row in rows]
+        # Wrapping a fetched tuple is all the per-row Python work: the columns dict and the
+        # parsed attrs are made only if a caller reads them (the attrs stay JSON text).
+        attrs_at = len(_EVENT_COLUMNS)
+        events = [LogEvent.from_row(_aware(row[0]), _ROW_NAMES, row, row[attrs_at]) for row in rows]
         next_cursor = None
         if more and rows:
             last = rows[-1]
@@ -303,12 +309,3 @@ class DuckDBSource:
 
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC)
-
-
-def _event(row: tuple[Any, ...]) -> LogEvent:
-    values = dict(zip(_EVENT_COLUMNS, row, strict=False))
-    ts = values.pop("ts")
-    attrs_text = row[len(_EVENT_COLUMNS)]
-    attrs = json.loads(attrs_text) if attrs_text else {}
-    columns = {name: value for name, value in values.items() if value is not None}
-    return LogEvent(ts=_aware(ts), columns=columns, attrs=attrs if isinstance(attrs, dict) else {})

@@ -79,7 +79,9 @@ def select_sql() -> str:
     """The ``SELECT`` that turns ``read_ndjson_objects`` rows (column ``json``) into event rows.
 
     Expects a relation named ``source`` with a JSON column ``json`` and a parameter-free FROM;
-    callers wrap it. Built only from schema constants.
+    callers wrap it. Built only from schema constants. Three layers: the paths extracted in one
+    parse; the columns (status reduced to its canonical level) and the patched ``attrs``; then
+    the raw status added to ``attrs`` on the few rows where it differs from its level.
     """
     pairs = _all_paths()
     path_list = "[" + ", ".join("'" + _json_path(path) + "'" for _, path in pairs) + "]"
@@ -87,24 +89,42 @@ def select_sql() -> str:
     ts_paths = [path for column, path in pairs if column == "ts"]
     ts_values = [f"v[{index[('ts', path)]}]" for path in ts_paths]
 
-    projections = []
+    def first_present(column: str) -> str:
+        values = [f"v[{index[(column, path)]}]" for path in schema.SOURCE_PATHS[column]]
+        return values[0] if len(values) == 1 else "COALESCE(" + ", ".join(values) + ")"
+
+    middle = []
     for column, column_type in schema.COLUMNS.items():
         if column == "attrs":
-            projections.append(f"json_merge_patch(json, '{_removal_patch()}') AS attrs")
+            middle.append(f"json_merge_patch(json, '{_removal_patch()}') AS attrs")
         elif column == "ts":
-            projections.append(f"{_timestamp_sql(ts_values)} AS ts")
+            middle.append(f"{_timestamp_sql(ts_values)} AS ts")
+        elif column == "status":
+            raw = first_present(column)
+            middle.append(f"{raw} AS raw_status")
+            middle.append(f"{schema.canonical_status_sql(raw)} AS status")
         elif column in schema.SOURCE_PATHS:
-            values = [f"v[{index[(column, path)]}]" for path in schema.SOURCE_PATHS[column]]
-            value = values[0] if len(values) == 1 else "COALESCE(" + ", ".join(values) + ")"
+            value = first_present(column)
             if column_type in _NUMERIC:
                 value = f"TRY_CAST({value} AS {column_type})"
-            projections.append(f"{value} AS {column}")
+            middle.append(f"{value} AS {column}")
         else:
-            projections.append(f"NULL::{column_type} AS {column}")
+            middle.append(f"NULL::{column_type} AS {column}")
+    raw_key = schema.RAW_STATUS_ATTRIBUTE
+    outer = [
+        (
+            "CASE WHEN raw_status IS DISTINCT FROM status "
+            f"THEN json_merge_patch(attrs, json_object('{raw_key}', raw_status)) "
+            "ELSE attrs END AS attrs"
+        )
+        if column == "attrs"
+        else column
+        for column in schema.COLUMNS
+    ]
     # Every piece comes from schema constants; no value from an event reaches the text.
     return (
-        "SELECT " + ", ".join(projections) + " FROM (SELECT json, "  # noqa: S608
-        f"json_extract_string(json, {path_list}) AS v FROM source)"
+        "SELECT " + ", ".join(outer) + " FROM (SELECT " + ", ".join(middle) + " FROM "  # noqa: S608
+        f"(SELECT json, json_extract_string(json, {path_list}) AS v FROM source))"
     )
 
 
@@ -262,11 +282,12 @@ def import_file(
         if any(char in str(path) for char in "*?[{"):
             raise _NeedsCheck  # DuckDB would read the name as a glob pattern
         with store.write() as connection:
+            watermark = row_watermark(connection)
             loaded = load_files(connection, [str(path)])
             if loaded is None or loaded.undated:
                 raise _NeedsCheck
             if signature_hook is not None:
-                apply_signatures(connection, signature_hook)
+                apply_signatures(connection, signature_hook, after_rowid=watermark)
             return LoadResult(events=loaded.inserted)
     except _NeedsCheck:
         pass
@@ -278,6 +299,7 @@ def import_file(
             _, bad = check_lines(name, _iter_lines(path), out)
         result = LoadResult(bad=bad)
         with store.write() as connection:
+            watermark = row_watermark(connection)
             loaded = load_files(connection, [clean])
             if loaded is None:
                 raise LogStoreError(f"{name}: DuckDB refused lines that Python read as JSON")
@@ -288,7 +310,7 @@ def import_file(
                     BadLine(name, 0, f"{loaded.undated} line(s) have a timestamp out of range")
                 )
             if signature_hook is not None:
-                apply_signatures(connection, signature_hook)
+                apply_signatures(connection, signature_hook, after_rowid=watermark)
         result.events = loaded.inserted - loaded.undated
         return result
     finally:
@@ -321,6 +343,7 @@ def load_spooled(
         todo = [file for file in files if file.name not in done]
         inserted = 0
         if todo:
+            watermark = row_watermark(connection)
             loaded = load_files(connection, [str(file) for file in todo], default_ts=received)
             if loaded is None or loaded.undated:
                 raise LogStoreError("a spool file holds a line the store cannot read")
@@ -330,34 +353,59 @@ def load_spooled(
                 [[file.name for file in todo]],
             )
             if signature_hook is not None:
-                apply_signatures(connection, signature_hook)
+                apply_signatures(connection, signature_hook, after_rowid=watermark)
     for file in files:
         file.unlink(missing_ok=True)
     return inserted
 
 
-def apply_signatures(connection: duckdb.DuckDBPyConnection, hook: SignatureHook) -> int:
-    """Fill ``signature`` for rows that have none, with ``hook(messages)``; return rows filled."""
-    rows = connection.execute(
-        "SELECT rowid, coalesce(message, '') FROM events WHERE signature IS NULL"
-    ).fetchall()
-    if not rows:
+# Levels whose events get an error signature: warn and above. Signing only these keeps the
+# miner's input small (a few percent of the events) and the ingest fast.
+SIGNED_LEVELS: tuple[str, ...] = ("emergency", "alert", "critical", "error", "warn")
+
+
+def row_watermark(connection: duckdb.DuckDBPyConnection) -> int:
+    """The highest ``rowid`` in ``events`` (-1 when empty): rows appended later lie above it."""
+    row = connection.execute("SELECT coalesce(max(rowid), -1) FROM events").fetchone()
+    return int(row[0]) if row else -1
+
+
+def apply_signatures(
+    connection: duckdb.DuckDBPyConnection, hook: SignatureHook, *, after_rowid: int = -1
+) -> int:
+    """Sign the warn-and-above events above ``after_rowid`` that have no signature yet.
+
+    The hook sees each distinct message once (a file repeats its error messages thousands of
+    times), in one call per load. Returns how many events were signed.
+    """
+    levels = list(SIGNED_LEVELS)
+    where = "rowid > ? AND signature IS NULL AND list_contains(?, status)"
+    messages = [
+        str(row[0])
+        for row in connection.execute(
+            f"SELECT DISTINCT coalesce(message, '') FROM events WHERE {where}",  # noqa: S608
+            [after_rowid, levels],
+        ).fetchall()
+    ]
+    if not messages:
         return 0
-    ids = [int(row[0]) for row in rows]
-    signatures = hook([str(row[1]) for row in rows])
-    if len(signatures) != len(ids):
+    signatures = hook(messages)
+    if len(signatures) != len(messages):
         raise ValueError(
-            f"signature hook returned {len(signatures)} signatures for {len(ids)} messages"
+            f"signature hook returned {len(signatures)} signatures for {len(messages)} messages"
         )
     connection.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS new_signatures (row_id BIGINT, signature VARCHAR)"
+        "CREATE TEMP TABLE IF NOT EXISTS new_signatures (message VARCHAR, signature VARCHAR)"
     )
     connection.execute("DELETE FROM new_signatures")
     connection.execute(
-        "INSERT INTO new_signatures SELECT unnest(?), unnest(?)", [ids, list(signatures)]
+        "INSERT INTO new_signatures SELECT unnest(?), unnest(?)", [messages, list(signatures)]
     )
-    connection.execute(
+    row = connection.execute(
         "UPDATE events SET signature = new_signatures.signature FROM new_signatures "
-        "WHERE events.rowid = new_signatures.row_id"
-    )
-    return len(ids)
+        "WHERE events.rowid > ? AND events.signature IS NULL "
+        "AND list_contains(?, events.status) "
+        "AND coalesce(events.message, '') = new_signatures.message",
+        [after_rowid, levels],
+    ).fetchone()
+    return int(row[0]) if row else 0

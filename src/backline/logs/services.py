@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from backline.accounts.models import User
 from backline.accounts.permissions import Action, can, require
-from backline.audit.masking import mask_identifier
+from backline.audit.masking import LOG_PROTECTED_PATHS, log_redactor, redact_log_fields
 from backline.audit.services import audit_record
 from backline.errors import InvalidInput, NotFound
 from backline.logs import schema
@@ -66,6 +66,16 @@ def get_source() -> LogSource:
             app_key=settings.BACKLINE_DATADOG_APP_KEY,
         )
     return DuckDBSource(get_store())
+
+
+def signature_hook() -> Callable[[list[str]], list[str]]:
+    """The ingest's signature hook: the pattern miner's template id for each message."""
+    from backline.patterns.services import signatures_for
+
+    def hook(messages: list[str]) -> list[str]:
+        return signatures_for(messages, timezone.now())
+
+    return hook
 
 
 # -- ingest keys ------------------------------------------------------------------------------
@@ -125,37 +135,28 @@ def _sees_identifiers(user: User) -> bool:
 
 
 def _mask_event(event: LogEvent) -> LogEvent:
-    # A minimal rule until the masking issue: protected columns and protected attribute paths.
-    columns = dict(event.columns)
-    for column in schema.PROTECTED_COLUMNS:
-        value = columns.get(column)
-        if isinstance(value, str) and value:
-            columns[column] = mask_identifier(value)
-    attrs = _mask_attrs(event.attrs, "")
-    return LogEvent(ts=event.ts, columns=columns, attrs=attrs)
-
-
-def _mask_attrs(node: dict[str, Any], prefix: str) -> dict[str, Any]:
-    masked: dict[str, Any] = {}
-    for key, value in node.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            masked[key] = _mask_attrs(value, path + ".")
-        elif path in schema.PROTECTED_ATTRIBUTES and value not in (None, ""):
-            masked[key] = mask_identifier(str(value))
-        else:
-            masked[key] = value
-    return masked
+    """Protected columns and attribute paths masked whole, identifiers in free text masked too."""
+    return LogEvent(
+        ts=event.ts,
+        columns=redact_log_fields(event.columns),
+        attrs=redact_log_fields(event.attrs),
+    )
 
 
 def _mask_group(user: User, field: str | None, value: str | None) -> str | None:
+    """A facet or group value as ``user`` may see it.
+
+    A protected field's value is masked whole (``[UUID:...]``); any other field's value (a
+    message, a path) has the identifiers inside it masked.
+    """
     if value is None or field is None or _sees_identifiers(user):
         return value
     name = field.removeprefix("@")
     column = schema.ATTRIBUTE_COLUMNS.get(name)
-    if column in schema.PROTECTED_COLUMNS or name in schema.PROTECTED_ATTRIBUTES:
-        return mask_identifier(value)
-    return value
+    key = column if column in schema.PROTECTED_COLUMNS else name
+    if key in LOG_PROTECTED_PATHS:
+        return str(redact_log_fields({key: value})[key])
+    return log_redactor().redact_text(value)
 
 
 def _audited(
@@ -193,6 +194,34 @@ def _audited(
             },
         )
     return result
+
+
+def logs_search_cli(
+    *,
+    query: str,
+    start: datetime,
+    end: datetime,
+    limit: int = 50,
+    os_user: str,
+) -> Page:
+    """``backline logs query`` without ``--as``: raw events, audited with no actor.
+
+    The operator is not a Backline user, but the look is still recorded: ``actor`` is None and
+    ``reason`` is ``cli:<OS user>``. The row is written after the read, in a transaction, as
+    for every other log read.
+    """
+    page = get_source().search(query, start, end, limit=limit)
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            action="logs.search",
+            reason=f"cli:{os_user}",
+            query=query,
+            result_count=len(page.events),
+            unmasked=True,
+            detail={"kind": "search", "from": start.isoformat(), "to": end.isoformat()},
+        )
+    return page
 
 
 def logs_search(

@@ -11,24 +11,90 @@ Field names (``fields``, ``group_by``, ``field``) are written as in queries: ``s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 Sort = Literal["desc", "asc"]
 
 
-@dataclass(frozen=True)
 class LogEvent:
-    """One event: the lifted columns (``schema.COLUMNS`` minus ``attrs``) and the other attributes."""
+    """One event: the lifted columns (``schema.COLUMNS`` minus ``attrs``) and the other attributes.
 
-    ts: datetime
-    columns: dict[str, Any]
-    attrs: dict[str, Any] = field(default_factory=dict)
+    Built from plain values (``LogEvent(ts=..., columns=..., attrs=...)``) or, by the store,
+    lazily from a result row (``from_row``): a page of events is often only counted, filtered or
+    partly shown, so the columns dict and the parsed ``attrs`` are made on first use. Treat it
+    as immutable.
+    """
+
+    __slots__ = ("_attrs", "_attrs_json", "_columns", "_names", "_row", "ts")
+
+    def __init__(
+        self, ts: datetime, columns: dict[str, Any], attrs: dict[str, Any] | None = None
+    ) -> None:
+        self.ts = ts
+        self._columns: dict[str, Any] | None = columns
+        self._attrs: dict[str, Any] | None = {} if attrs is None else attrs
+        self._attrs_json: str | None = None
+        self._names: Sequence[str] = ()
+        self._row: Sequence[Any] = ()
+
+    @classmethod
+    def from_row(
+        cls, ts: datetime, names: Sequence[str], row: Sequence[Any], attrs_json: str | None
+    ) -> LogEvent:
+        """An event over ``row`` (values named by ``names``; a "" name or a value past the last
+        name is not a column) and ``attrs`` as JSON text."""
+        event = cls.__new__(cls)
+        event.ts = ts
+        event._columns = None
+        event._names = names
+        event._row = row
+        event._attrs = None
+        event._attrs_json = attrs_json or "{}"
+        return event
+
+    @property
+    def columns(self) -> dict[str, Any]:
+        """The column values that are not NULL."""
+        if self._columns is None:
+            self._columns = {
+                name: value
+                for name, value in zip(self._names, self._row, strict=False)
+                if value is not None and name
+            }
+        return self._columns
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The other attributes, nested as they arrived."""
+        if self._attrs is None:
+            parsed = json.loads(self._attrs_json or "{}")
+            self._attrs = parsed if isinstance(parsed, dict) else {}
+        return self._attrs
+
+    @property
+    def attrs_json(self) -> str:
+        """``attrs`` as JSON text: the stored text itself when the event came from the store."""
+        if self._attrs_json is None:
+            self._attrs_json = json.dumps(self._attrs, separators=(",", ":"), default=str)
+        return self._attrs_json
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: ``ts`` as ISO-8601 with ``Z``, columns, and ``attrs`` nested."""
         return {"ts": iso_utc(self.ts), **self.columns, "attrs": self.attrs}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogEvent):
+            return NotImplemented
+        return (self.ts, self.columns, self.attrs) == (other.ts, other.columns, other.attrs)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and the dicts are mutable
+
+    def __repr__(self) -> str:
+        return f"LogEvent(ts={self.ts!r}, columns={self.columns!r}, attrs={self.attrs!r})"
 
 
 @dataclass(frozen=True)

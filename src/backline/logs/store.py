@@ -53,7 +53,10 @@ class LogStoreBusy(LogStoreError):
 
 def create_table_sql() -> str:
     """``CREATE TABLE`` for ``events``, built from ``schema.COLUMNS`` (constants only)."""
-    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in schema.COLUMNS.items())
+    columns = ", ".join(
+        f"{name} {sql_type} {schema.COLUMN_OPTIONS.get(name, '')}".rstrip()
+        for name, sql_type in schema.COLUMNS.items()
+    )
     return f"CREATE TABLE IF NOT EXISTS events ({columns})"
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from backline.logs.ingest import load_spooled
-from backline.logs.services import get_store, spool_dir
+from backline.logs.services import get_store, signature_hook, spool_dir
 
 SPOOL_BATCH = 500  # files per write: one payload is at most 1,000 events
 
@@ -24,8 +24,9 @@ def flush_spool() -> int:
     """Load every complete spool file (oldest first), in batches; return events loaded."""
     files = sorted(spool_dir().glob("*.jsonl"))
     loaded = 0
+    hook = signature_hook()
     for start in range(0, len(files), SPOOL_BATCH):
-        loaded += load_spooled(get_store(), files[start : start + SPOOL_BATCH])
+        loaded += load_spooled(get_store(), files[start : start + SPOOL_BATCH], signature_hook=hook)
     return loaded
 
 

@@ -8,8 +8,11 @@ Matching rules (see docs/log-search.md for the user-facing version):
 
 - Free text and ``"phrases"`` search the message as a case-insensitive substring.
 - ``attribute:value`` is exact and case sensitive, as in Datadog; ``*`` / ``?`` make it a
-  ``LIKE`` pattern. ``status`` is the exception: both sides are reduced to a canonical level with
-  Datadog's status-remapper rules, so ``status:error`` finds ``ERROR`` and ``err``.
+  ``LIKE`` pattern. ``status`` is the exception: the store keeps the canonical level (the ingest
+  applies Datadog's status remapper, ``schema.canonical_status``), and the typed value is reduced
+  to its level the same way, so ``status:ERROR`` compiles to ``status = 'error'`` and finds
+  events that arrived as ``ERROR``, ``err`` or ``3``. A plain column comparison keeps the
+  column's statistics and zone maps useful, which the remapper as a ``CASE`` at query time did not.
 - Attributes missing from ``schema.ATTRIBUTE_COLUMNS`` are read from the ``attrs`` JSON column; an
   array there matches when any element matches.
 - Every leaf is wrapped in ``COALESCE(..., FALSE)`` so that a missing value is "no match" rather
@@ -48,29 +51,9 @@ _ILIKE = "ILIKE ? ESCAPE '\\'"
 _JSON_ELEMENT = "element"
 _JSON_NUMBER_TYPES = "('BIGINT', 'UBIGINT', 'DOUBLE')"
 
-# Datadog's status remapper, in order: a status starting with one of the prefixes maps to the
-# level. Digits are syslog severities. Anything else falls back to info on the event side.
-STATUS_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("emergency", ("emerg", "f")),
-    ("alert", ("a",)),
-    ("critical", ("c",)),
-    ("error", ("err",)),
-    ("warn", ("w",)),
-    ("notice", ("n",)),
-    ("info", ("i",)),
-    ("debug", ("d", "t", "v")),
-    ("ok", ("o", "s")),
-)
-SYSLOG_SEVERITIES: tuple[str, ...] = (
-    "emergency",
-    "alert",
-    "critical",
-    "error",
-    "warn",
-    "notice",
-    "info",
-    "debug",
-)
+# Kept here for callers that imported them from the compiler; the rules live in ``schema``.
+STATUS_LEVELS = schema.STATUS_LEVELS
+SYSLOG_SEVERITIES = schema.SYSLOG_SEVERITIES
 
 
 @dataclass(frozen=True)
@@ -95,28 +78,7 @@ def compile_node(node: Node) -> Compiled:
 
 def canonical_status(value: str) -> str | None:
     """The Datadog level a status string maps to; None when only the info fallback would apply."""
-    lowered = value.strip().lower()
-    if len(lowered) == 1 and lowered in "01234567":
-        return SYSLOG_SEVERITIES[int(lowered)]
-    for level, prefixes in STATUS_LEVELS:
-        if lowered.startswith(prefixes):
-            return level
-    return None
-
-
-def _status_sql() -> str:
-    """The SQL twin of ``canonical_status`` over the status column (constants only)."""
-    lowered = f"lower(trim({STATUS_COLUMN}))"
-    whens = [f"WHEN {STATUS_COLUMN} IS NULL THEN NULL"]
-    for severity, level in enumerate(SYSLOG_SEVERITIES):
-        whens.append(f"WHEN {lowered} = '{severity}' THEN '{level}'")
-    for level, prefixes in STATUS_LEVELS:
-        tests = " OR ".join(f"starts_with({lowered}, '{prefix}')" for prefix in prefixes)
-        whens.append(f"WHEN {tests} THEN '{level}'")
-    return "(CASE " + " ".join(whens) + " ELSE 'info' END)"
-
-
-_STATUS_SQL = _status_sql()
+    return schema.status_level(value)
 
 
 def _checked_column(name: str) -> str:
@@ -152,8 +114,6 @@ def _on_attribute(attribute: str, test: _Predicate, *, numeric: bool) -> tuple[s
             if column_type == "TIMESTAMP":
                 return test(f"epoch_ms({name})")
             return test(f"TRY_CAST({name} AS DOUBLE)")
-        if name == STATUS_COLUMN:
-            return test(_STATUS_SQL)
         if column_type == "VARCHAR":
             return test(name)
         return test(f"CAST({name} AS VARCHAR)")
@@ -210,14 +170,15 @@ def _compile_match(node: Match) -> tuple[str, list[object]]:
 
 
 def _compile_status(pattern: Pattern) -> tuple[str, list[object]]:
+    # The column holds canonical levels only (lower case), so a wildcard runs on those.
     if pattern.has_wildcards:
         lowered = Pattern(pattern.text.lower(), pattern.wildcards)
-        return f"{_STATUS_SQL} {_LIKE}", [lowered.like()]
+        return f"{STATUS_COLUMN} {_LIKE}", [lowered.like()]
     level = canonical_status(pattern.text)
     if level is None:
         # Not a level name: compare as typed, so a misspelt level finds nothing instead of info.
         return f"{STATUS_COLUMN} = ?", [pattern.text]
-    return f"{_STATUS_SQL} = ?", [level]
+    return f"{STATUS_COLUMN} = ?", [level]
 
 
 def _compile_exists(node: Exists) -> tuple[str, list[object]]:

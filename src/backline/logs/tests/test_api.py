@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from backline.audit.masking import mask_identifier
+from backline.audit.masking import log_redactor
 from backline.audit.models import AuditEvent
 from backline.conftest import ApiClient
 from backline.logs.ingest import import_file
@@ -25,7 +25,7 @@ def logs(var_dir: Path) -> list[dict[str, Any]]:
             "timestamp": (now - timezone.timedelta(minutes=i)).isoformat(),
             "service": "vets-api",
             "status": "error" if i % 2 else "info",
-            "message": f"RX139 refill failed {i}",
+            "message": f"RX139 refill failed {i} for ICN 1012345678V123456",
             "user_uuid": "0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c",
             "payload": {"icn": "1012345678V123456"},
             "error_code": "RX139",
@@ -62,17 +62,36 @@ def test_tier3_sees_raw_events_and_the_search_is_audited(api_as: Api, logs: Any)
     )
 
 
+USER = "0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c"
+ICN = "1012345678V123456"
+
+
 def test_tier2_sees_identifiers_masked(api_as: Api, logs: Any) -> None:
+    uuid_token, icn_token = log_redactor().token("UUID", USER), log_redactor().token("ICN", ICN)
+    assert uuid_token.startswith("[UUID:") and len(uuid_token) == len("[UUID:abcdef]")
     response = api_as("sam").get("logs/search", query="", limit=3, **{"from": "now-1h"})
     event = response.json()["events"][0]
-    assert event["user_id"] == mask_identifier("0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c")
-    assert event["attrs"]["payload"]["icn"] == mask_identifier("1012345678V123456")
+    assert event["user_id"] == uuid_token
+    assert event["attrs"]["payload"]["icn"] == icn_token
+    # Identifiers inside free text are masked too; the rest of the message stays readable.
+    assert event["message"] == f"RX139 refill failed 0 for ICN {icn_token}"
+    assert event["error_code"] == "RX139"
     assert response.json()["next_cursor"]
-    facets = api_as("sam").get("logs/facets", fields="@user_uuid,service", **{"from": "now-1h"})
+    facets = api_as("sam").get(
+        "logs/facets", fields="@user_uuid,service,message", limit=1, **{"from": "now-1h"}
+    )
     values = facets.json()["facets"]
-    assert values["@user_uuid"][0]["value"].startswith("UUID-")
+    assert values["@user_uuid"] == [{"value": uuid_token, "count": 10}]
     assert values["service"] == [{"value": "vets-api", "count": 10}]
+    assert values["message"][0]["value"].endswith(f"for ICN {icn_token}")
     assert AuditEvent.objects.filter(action="logs.search", unmasked=False).count() == 2
+
+
+def test_tier3_facets_are_raw(api_as: Api, logs: Any) -> None:
+    facets = api_as("erin").get("logs/facets", fields="@user_uuid,message", **{"from": "now-1h"})
+    values = facets.json()["facets"]
+    assert values["@user_uuid"] == [{"value": USER, "count": 10}]
+    assert all(v["value"].endswith(ICN) for v in values["message"])
 
 
 def test_syntax_errors_are_400_with_position_and_expected(api_as: Api, logs: Any) -> None:

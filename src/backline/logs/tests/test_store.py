@@ -113,16 +113,75 @@ def test_datadog_archive_gzip_is_read(store: LogStore, tmp_path: Path) -> None:
     assert import_file(store, path).events == 3
 
 
-def test_signature_hook_fills_signatures(store: LogStore, tmp_path: Path) -> None:
-    lines = [event("2025-01-06T05:00:00Z", "RX139 failed"), event("2025-01-06T05:00:01Z", "ok")]
+def test_signature_hook_signs_warn_and_above_once_per_distinct_message(
+    store: LogStore, tmp_path: Path
+) -> None:
+    calls: list[list[str]] = []
+
+    def hook(messages: list[str]) -> list[str]:
+        calls.append(sorted(messages))
+        return ["sig-" + m.split(" ")[0] for m in messages]
+
+    lines = [
+        event("2025-01-06T05:00:00Z", "RX139 failed", status="ERROR"),
+        event("2025-01-06T05:00:01Z", "RX139 failed", status="error"),
+        event("2025-01-06T05:00:02Z", "slow upstream", status="warning"),
+        event("2025-01-06T05:00:03Z", "disk gone", status="crit"),
+        event("2025-01-06T05:00:04Z", "ok"),
+    ]
+    import_file(store, write_lines(tmp_path / "s.jsonl", lines), signature_hook=hook)
+    assert calls == [["RX139 failed", "disk gone", "slow upstream"]]
+    assert sorted(_rows(store, "SELECT message, status, signature FROM events")) == [
+        ("RX139 failed", "error", "sig-RX139"),
+        ("RX139 failed", "error", "sig-RX139"),
+        ("disk gone", "critical", "sig-disk"),
+        ("ok", "info", None),
+        ("slow upstream", "warn", "sig-slow"),
+    ]
+
+    # A later load signs only its own rows: events imported without signatures stay unsigned.
     import_file(
         store,
-        write_lines(tmp_path / "s.jsonl", lines),
-        signature_hook=lambda messages: [m.split(" ")[0] for m in messages],
+        write_lines(tmp_path / "u.jsonl", [event("2025-01-07T00:00:00Z", "x y", status="error")]),
     )
-    assert sorted(_rows(store, "SELECT message, signature FROM events")) == [
-        ("RX139 failed", "RX139"),
-        ("ok", "ok"),
+    import_file(
+        store,
+        write_lines(tmp_path / "t.jsonl", [event("2025-01-08T00:00:00Z", "z w", status="error")]),
+        signature_hook=hook,
+    )
+    assert calls[-1] == ["z w"]
+    assert _rows(
+        store, "SELECT message, signature FROM events WHERE ts >= '2025-01-07' ORDER BY ts"
+    ) == [
+        ("x y", None),
+        ("z w", "sig-z"),
+    ]
+
+
+def test_status_is_stored_canonical_and_the_raw_spelling_kept(
+    store: LogStore, tmp_path: Path
+) -> None:
+    raw = ["ERROR", "err", "3", "warning", "Info", "info", "bogus", None, 7]
+    lines = [
+        {"timestamp": f"2025-01-06T05:00:0{i}Z", "message": f"m{i}", "status": status}
+        for i, status in enumerate(raw)
+    ]
+    lines.append({"timestamp": "2025-01-06T05:00:10Z", "message": "m10", "level": "FATAL"})
+    import_file(store, write_lines(tmp_path / "st.jsonl", lines))
+    rows = _rows(
+        store, "SELECT message, status, json_extract_string(attrs, '$.raw_status') FROM events"
+    )
+    assert sorted(rows, key=lambda row: int(row[0][1:])) == [
+        ("m0", "error", "ERROR"),
+        ("m1", "error", "err"),
+        ("m2", "error", "3"),
+        ("m3", "warn", "warning"),
+        ("m4", "info", "Info"),
+        ("m5", "info", None),
+        ("m6", "info", "bogus"),  # Datadog's fallback
+        ("m7", None, None),  # no status: none is invented
+        ("m8", "debug", "7"),  # a syslog severity sent as a number
+        ("m10", "emergency", "FATAL"),
     ]
 
 

@@ -1,20 +1,25 @@
 """``backline logs import|query|prune|flush|key``: the log store from the command line.
 
-``query`` reads the store directly as the operator running the command (no Backline user, so no
-audit row: shell access to the server already means access to the file).
+``query`` is audited like every log read. With ``--as USERNAME`` it runs as that Backline user
+(their permission, their masking, an audit row naming them). Without it the operator is not a
+Backline user: the events are shown raw (shell access to the server already means access to the
+file) and the audit row has no actor and the reason ``cli:<OS user>``.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from backline.accounts.models import User
 from backline.errors import DomainError
 from backline.logs import services
 from backline.logs.importer import run_import
@@ -32,6 +37,11 @@ class Command(BaseCommand):
         importing = commands.add_parser("import", help="JSON lines or Datadog archives (.gz)")
         importing.add_argument("files", nargs="+", type=Path)
         importing.add_argument("--no-progress", action="store_true")
+        importing.add_argument(
+            "--no-signatures",
+            action="store_true",
+            help="skip error signatures (faster; the events stay unsigned)",
+        )
 
         query = commands.add_parser("query", help="search with the Datadog query syntax")
         query.add_argument("query", nargs="?", default="")
@@ -39,6 +49,12 @@ class Command(BaseCommand):
         query.add_argument("--to", dest="end", default="now")
         query.add_argument("--limit", type=int, default=50)
         query.add_argument("--json", action="store_true", help="one JSON object per line")
+        query.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help="run as this Backline user (their permission and masking; audited under them)",
+        )
 
         prune = commands.add_parser("prune", help="delete events past retention")
         prune.add_argument("--days", type=int, default=None)
@@ -61,6 +77,7 @@ class Command(BaseCommand):
                 err=sys.stderr,
                 out=self.stdout,
                 progress=not options["no_progress"],
+                signature_hook=None if options["no_signatures"] else services.signature_hook(),
             )
             if report.exit_code:
                 sys.exit(report.exit_code)
@@ -95,11 +112,26 @@ class Command(BaseCommand):
             window = parse_range(options["start"], options["end"], timezone.now())
         except TimeRangeError as exc:
             raise CommandError(str(exc)) from None
-        source = services.get_source()
+        limit = max(1, options["limit"])
         try:
-            page = source.search(
-                options["query"], window.start, window.end, limit=max(1, options["limit"])
-            )
+            if options["as_user"]:
+                page = services.logs_search(
+                    user=_backline_user(options["as_user"]),
+                    query=options["query"],
+                    start=window.start,
+                    end=window.end,
+                    limit=limit,
+                )
+            else:
+                page = services.logs_search_cli(
+                    query=options["query"],
+                    start=window.start,
+                    end=window.end,
+                    limit=limit,
+                    os_user=getpass.getuser(),
+                )
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
         except QuerySyntaxError as exc:
             pointer = " " * exc.position + "^"
             raise CommandError(
@@ -111,6 +143,13 @@ class Command(BaseCommand):
             return
         self.stdout.write(_table(page.events))
         self.stdout.write(f"{len(page.events)} event(s)" + (" (more)" if page.next_cursor else ""))
+
+
+def _backline_user(username: str) -> User:
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"No active Backline user named {username!r}.")
+    return user
 
 
 def _cell(event: LogEvent, column: str) -> str:

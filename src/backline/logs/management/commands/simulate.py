@@ -42,6 +42,9 @@ class Command(BaseCommand):
         target.add_argument("--out", type=Path, help="write JSON lines to this file")
         target.add_argument("--store", action="store_true", help="load into the log store")
         parser.add_argument("--manifest", type=Path, help="write the scenarios' ground truth here")
+        parser.add_argument(
+            "--no-signatures", action="store_true", help="with --store: skip error signatures"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -66,7 +69,8 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory(prefix="backline-simulate-") as folder:
                 path = Path(folder) / "events.jsonl"
                 summary = write_jsonl(config, path)
-                result = import_file(services.get_store(), path)
+                hook = None if options["no_signatures"] else services.signature_hook()
+                result = import_file(services.get_store(), path, signature_hook=hook)
             self.stdout.write(f"Loaded {result.events} simulated events into the log store.")
         if options["manifest"] is not None:
             truths = [asdict(truth) for truth in manifest(config)]

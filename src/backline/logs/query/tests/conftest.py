@@ -213,6 +213,11 @@ def _full_row(index: int, row: dict[str, Any]) -> dict[str, Any]:
         version="abc123" if index < 10 else "def456",
     )
     full.update(row)
+    # Stored as the ingest stores it: the canonical level, the raw spelling kept in attrs.
+    raw_status = full["status"]
+    full["status"] = schema.canonical_status(raw_status)
+    if raw_status is not None and raw_status != full["status"]:
+        full["attrs"] = {**(full["attrs"] or {}), schema.RAW_STATUS_ATTRIBUTE: raw_status}
     if full["attrs"] is not None:
         full["attrs"] = json.dumps(full["attrs"])
     return full

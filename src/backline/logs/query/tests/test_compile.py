@@ -194,3 +194,15 @@ def test_only_question_mark_placeholders_carry_values() -> None:
     assert compiled.sql_where.count("?") == len(compiled.params)
     assert "1012345678V123456" in compiled.params
     assert '$."payload"."icn"' in compiled.params
+
+
+@pytest.mark.parametrize(
+    ("query", "param"), [("status:error", "error"), ("status:ERR", "error"), ("status:3", "error")]
+)
+def test_status_compiles_to_a_plain_comparison_with_the_canonical_level(
+    query: str, param: str
+) -> None:
+    # The store keeps canonical levels, so no remapper CASE runs per row at query time.
+    compiled = compile_query(query)
+    assert compiled.sql_where == "COALESCE(status = ?, FALSE)"
+    assert compiled.params == [param]
