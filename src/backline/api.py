@@ -125,6 +125,7 @@ def _unstorable(request: HttpRequest, exc: DataError) -> HttpResponse:
 def _register_routers() -> None:
     from backline.accounts.api import router as accounts_router
     from backline.calendars.api import router as calendars_router
+    from backline.escalation.api import router as escalation_router
     from backline.health.api import router as health_router
     from backline.logs.api import router as logs_router
     from backline.notify.api import router as notify_router
@@ -139,6 +140,7 @@ def _register_routers() -> None:
     api.add_router("/health", health_router)
     api.add_router("/notify", notify_router)
     api.add_router("/oncall", oncall_router)
+    api.add_router("/escalation", escalation_router)
     api.add_router("/workbench", workbench_router)
 
 

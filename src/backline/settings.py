@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "backline.web",
     "backline.patterns",
     "backline.workbench",
+    "backline.escalation",
 ]
 
 MIDDLEWARE = [

@@ -53,6 +53,11 @@ class Action(StrEnum):
     INGEST_KEY_MANAGE = "ingest_key.manage"  # keys that may send logs to the intake
     # Unmask logs with a typed justification instead of a ticket (audited with the reason).
     LOGS_UNMASK_JUSTIFIED = "logs.unmask_justified"
+    PATTERNS_VIEW = "patterns.view"  # error signatures, counts, recommendations (aggregates only)
+    INCIDENT_VIEW = "incident.view"
+    INCIDENT_OPEN = "incident.open"  # escalate a ticket into an incident, confirm a proposed one
+    INCIDENT_RESOLVE = "incident.resolve"
+    ESCALATION_SETTINGS = "escalation.settings"  # rule thresholds
 
 
 _SUPPORT = frozenset(Role)
@@ -92,6 +97,11 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.HEALTH_VIEW: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
     Action.INGEST_KEY_MANAGE: frozenset({Role.ADMIN}),
     Action.LOGS_UNMASK_JUSTIFIED: frozenset({Role.ADMIN}),
+    Action.PATTERNS_VIEW: frozenset({Role.TIER2}) | _ENGINEERING | _LEADS,
+    Action.INCIDENT_VIEW: _ENGINEERING | _LEADS,
+    Action.INCIDENT_OPEN: _ENGINEERING | _LEADS,
+    Action.INCIDENT_RESOLVE: _ENGINEERING | _LEADS,
+    Action.ESCALATION_SETTINGS: frozenset({Role.ADMIN}),
 }
 
 

@@ -19,5 +19,6 @@ urlpatterns = [
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("tickets/", include("backline.tickets.urls")),
     path("health/", include("backline.health.urls")),
+    path("escalation/", include("backline.escalation.urls")),
     path("", include("backline.workbench.urls")),
 ]

@@ -46,6 +46,11 @@ EXPECTED: dict[Action, set[str]] = {
     Action.HEALTH_VIEW: {"sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
     Action.INGEST_KEY_MANAGE: {"ada"},
     Action.LOGS_UNMASK_JUSTIFIED: {"ada"},
+    Action.PATTERNS_VIEW: {"sam", "erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.INCIDENT_VIEW: {"erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.INCIDENT_OPEN: {"erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.INCIDENT_RESOLVE: {"erin", "frank", "mona", "ivan", "maggie", "ada"},
+    Action.ESCALATION_SETTINGS: {"ada"},
 }
 
 

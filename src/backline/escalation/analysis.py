@@ -1,0 +1,877 @@
+"""Numbers behind escalation: signatures of a user's errors, how many users share them, where.
+
+Every function takes a ``LogSource`` (the embedded store or Datadog) and explicit times, and
+returns plain dataclasses; nothing here imports Django, writes anything or checks permissions
+(``services`` and ``views`` do). Results may contain raw user ids only in ``Candidate.subject``,
+which callers mask before showing or storing anything.
+
+Definitions:
+
+- An *error* is an event with an ``error_code`` (``ERROR_QUERY``): 4xx answers such as RX138 or
+  sign-in code 103 are logged at ``warn`` but are the errors a patient sees.
+- A *baseline* is the mean of the same window on each of the previous ``baseline_days`` days on
+  which the store holds traffic for that whole window (days without data are left out, so a
+  store that began yesterday compares with yesterday only; ``None`` when there is no such day).
+- *Over-representation* (Watchdog style): for each facet value, its share of the signature's
+  errors against its share of all traffic in the same window; ``lift`` is the ratio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from backline.audit.redact import Redactor
+from backline.escalation.rules import (
+    CaseFacts,
+    Recommendation,
+    SecurityFacts,
+    SignatureFacts,
+    Thresholds,
+    UpstreamFacts,
+    WindowCount,
+    crowded,
+    recommend,
+)
+from backline.logs.source import FacetValue, LogEvent, LogSource
+
+ERROR_QUERY = "@error_code:*"
+SIGN_IN_PATH = "/v0/sign_in/callback"
+WINDOWS: tuple[tuple[str, timedelta], ...] = (
+    ("30m", timedelta(minutes=30)),
+    ("2h", timedelta(hours=2)),
+    ("24h", timedelta(hours=24)),
+)
+DETECTION_WINDOW = timedelta(minutes=30)
+LOOKBACK = timedelta(days=7)
+BASELINE_DAYS = 7
+DAY = timedelta(days=1)
+MAX_GROUPS = 1000
+SAMPLE_MESSAGES = 20
+MAX_TICKET_SIGNATURES = 5
+# Facets where a signature may concentrate: query field, label.
+FACETS: tuple[tuple[str, str], ...] = (
+    ("@facility", "Facility"),
+    ("@upstream", "Upstream"),
+    ("@data_source_system", "Data source"),
+    ("version", "App version"),
+    ("@credential", "Credential"),
+)
+# Portal areas by route prefix (the ticket model's area values).
+AREA_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("/my_health/v1/prescriptions", "medications"),
+    ("/my_health/v1/messaging", "secure_messaging"),
+    ("/my_health/v1/medical_records", "medical_records"),
+    ("/v0/user", "account"),
+    ("/v0/sign_in", "account"),
+)
+# Identifier kinds that are patient data in a message (request UUIDs are operational).
+_PATIENT_KINDS = frozenset({"ICN", "SSN", "EDIPI", "DOB", "EMAIL", "PHONE", "MHV"})
+_REDACTOR = Redactor(b"escalation-analysis-only-finds")  # only .find() is used: no tokens leave
+
+
+def quote(value: str) -> str:
+    """A value as a query phrase: ``"..."`` with backslashes and quotes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def signature_query(signature: str) -> str:
+    return f"@signature:{quote(signature)}"
+
+
+def user_query(user_id: str) -> str:
+    return f"@user_uuid:{quote(user_id)}"
+
+
+def both(*parts: str) -> str:
+    return " ".join(p for p in parts if p and p != "*") or "*"
+
+
+def explorer_link(query: str, start: datetime, end: datetime) -> str:
+    """The log explorer URL showing ``query`` over ``[start, end)``."""
+    return "/logs/?" + urlencode({"q": query, "from": _iso(start), "to": _iso(end)})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def area_of(path: str | None) -> str | None:
+    if not path:
+        return None
+    for prefix, area in AREA_PREFIXES:
+        if path.startswith(prefix):
+            return area
+    return None
+
+
+# ---- counting -----------------------------------------------------------------------------------
+
+
+def count(source: LogSource, query: str, start: datetime, end: datetime) -> int:
+    """Events matching ``query`` in ``[start, end)``."""
+    buckets = source.timeseries(query, start, end, interval=end - start)
+    return sum(b.count for b in buckets)
+
+
+def distinct_users(source: LogSource, query: str, start: datetime, end: datetime) -> int:
+    rows = source.count_distinct(query, start, end, field="@user_uuid")
+    return int(rows[0].values.get("distinct") or 0) if rows else 0
+
+
+def distinct_by(
+    source: LogSource, query: str, start: datetime, end: datetime, *, field: str, group_by: str
+) -> dict[str, int]:
+    """Distinct values of ``field`` per group (groups without a value are left out)."""
+    rows = source.count_distinct(
+        query, start, end, field=field, group_by=group_by, limit=MAX_GROUPS
+    )
+    return {str(r.group): int(r.values.get("distinct") or 0) for r in rows if r.group is not None}
+
+
+@dataclass
+class Coverage:
+    """Which hours of the lookback hold any traffic: a baseline day needs its whole window."""
+
+    hours: set[datetime] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, source: LogSource, start: datetime, end: datetime) -> Coverage:
+        buckets = source.timeseries("*", start, end, interval=timedelta(hours=1))
+        return cls({b.start for b in buckets if b.count > 0})
+
+    def covers(self, start: datetime, end: datetime) -> bool:
+        first = start.replace(minute=0, second=0, microsecond=0)
+        last = (end - timedelta(microseconds=1)).replace(minute=0, second=0, microsecond=0)
+        return first in self.hours and last in self.hours
+
+
+def baseline_days(
+    coverage: Coverage, start: datetime, end: datetime, days: int = BASELINE_DAYS
+) -> list[int]:
+    """Which of the previous ``days`` days hold traffic for the whole shifted window."""
+    return [d for d in range(1, days + 1) if coverage.covers(start - d * DAY, end - d * DAY)]
+
+
+def baseline_users(
+    source: LogSource, query: str, start: datetime, end: datetime, days: list[int]
+) -> float | None:
+    if not days:
+        return None
+    total = sum(distinct_users(source, query, start - d * DAY, end - d * DAY) for d in days)
+    return total / len(days)
+
+
+# ---- versions -----------------------------------------------------------------------------------
+
+
+def first_event(source: LogSource, query: str, start: datetime, end: datetime) -> LogEvent | None:
+    page = source.search(query, start, end, limit=1, sort="asc")
+    return page.events[0] if page.events else None
+
+
+def version_change_before(
+    source: LogSource, at: datetime, *, within: timedelta, lookback: timedelta = LOOKBACK
+) -> datetime | None:
+    """The latest moment in ``[at - within, at]`` when a version first appeared after another.
+
+    A version "appears" at its first event; it is a *change* only when another version logged
+    events in the two hours before, so the version running when the data begins is no change.
+    """
+    start, end = at - within, at + timedelta(seconds=1)
+    versions = source.facets("*", start, end, fields=["version"], limit=50).get("version", [])
+    found: list[datetime] = []
+    for value in versions:
+        if not value.value:
+            continue
+        first = first_event(source, f"version:{quote(value.value)}", at - lookback, end)
+        if first is None or first.ts < start:
+            continue
+        before = source.facets("*", first.ts - timedelta(hours=2), first.ts, fields=["version"])
+        if any(v.value and v.value != value.value for v in before.get("version", [])):
+            found.append(first.ts)
+    return max(found) if found else None
+
+
+# ---- over-representation --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacetShare:
+    field: str
+    label: str
+    value: str
+    error_share: float
+    traffic_share: float
+
+    @property
+    def lift(self) -> float:
+        return self.error_share / self.traffic_share if self.traffic_share else float("inf")
+
+
+def concentration(
+    source: LogSource, query: str, start: datetime, end: datetime, *, top: int = 3
+) -> list[FacetShare]:
+    """Per facet, the values most over-represented in ``query``'s events against all traffic."""
+    names = [name for name, _ in FACETS]
+    errors = source.facets(query, start, end, fields=names, limit=20)
+    traffic = source.facets("*", start, end, fields=names, limit=MAX_GROUPS)
+    labels = dict(FACETS)
+    shares: list[FacetShare] = []
+    for name in names:
+        err = [v for v in errors.get(name, []) if v.value is not None]
+        if not err:
+            continue
+        err_total = sum(v.count for v in errors.get(name, []))
+        all_values = traffic.get(name, [])
+        all_total = sum(v.count for v in all_values) or 1
+        by_value = {v.value: v.count for v in all_values}
+        rows = [
+            FacetShare(
+                name,
+                labels[name],
+                str(v.value),
+                v.count / err_total,
+                by_value.get(v.value, 0) / all_total,
+            )
+            for v in err
+        ]
+        rows.sort(key=lambda r: (-r.error_share, r.value))
+        shares.extend(rows[:top])
+    return shares
+
+
+HOT_SPOT_LIFT = 3.0
+HOT_SPOT_SHARE = 0.5
+
+
+def hot_spot(shares: Iterable[FacetShare]) -> FacetShare | None:
+    """The facet value holding most of the errors while carrying little of the traffic."""
+    best = [
+        s
+        for s in shares
+        if s.field != "version" and s.error_share >= HOT_SPOT_SHARE and s.lift >= HOT_SPOT_LIFT
+    ]
+    best.sort(key=lambda s: (-s.lift, s.field, s.value))
+    return best[0] if best else None
+
+
+# ---- one signature --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query behind a number, with its window, so the UI can link to the events."""
+
+    label: str
+    query: str
+    start: datetime
+    end: datetime
+
+    @property
+    def link(self) -> str:
+        return explorer_link(self.query, self.start, self.end)
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    facts: SignatureFacts
+    concentration: tuple[FacetShare, ...]
+    queries: tuple[Query, ...]
+    sample_message: str = ""
+
+
+def signature_report(
+    source: LogSource,
+    signature: str,
+    *,
+    now: datetime,
+    thresholds: Thresholds,
+    coverage: Coverage,
+    user_id: str | None = None,
+    user_events: int = 0,
+    focus: FacetShare | None = None,
+) -> SignatureReport:
+    """Everything the rules need about ``signature`` at ``now`` (and about ``user_id``'s share).
+
+    ``focus`` names where to count users besides everywhere (detection passes the facility that
+    jumped); without it the most over-represented facet value is used, if any.
+    """
+    sig = signature_query(signature)
+    errors = both(ERROR_QUERY, sig)
+    queries: list[Query] = []
+    windows = _windows(source, errors, now, coverage, WINDOWS)
+    for label, span in WINDOWS:
+        queries.append(Query(f"Errors with this signature, last {label}", errors, now - span, now))
+    day_ago = now - DAY
+    others = (
+        distinct_users(source, both(errors, f"-{user_query(user_id)}"), day_ago, now)
+        if user_id
+        else windows[-1].users
+    )
+    first = first_event(source, sig, now - LOOKBACK, now + timedelta(seconds=1))
+    first_seen = first.ts if first else None
+    change = None
+    if first_seen is not None:
+        within = timedelta(minutes=thresholds.version_window_minutes)
+        change = version_change_before(source, first_seen, within=within)
+    paths = source.facets(sig, day_ago, now, fields=["@route", "@path"], limit=50)
+    areas = sorted(
+        {a for values in paths.values() for v in values if (a := area_of(v.value)) is not None}
+    )
+    days_seen = _days_with(source, sig, now)
+    user_days = (
+        _days_with(source, both(sig, user_query(user_id)), now, today=True) if user_id else 0
+    )
+    share = _endpoint_share(source, errors, paths, now)
+    sample = source.search(sig, day_ago, now, limit=SAMPLE_MESSAGES).events
+    messages = [str(e.columns.get("message") or "") for e in sample]
+    leaking = sum(1 for m in messages if any(f.kind in _PATIENT_KINDS for f in _REDACTOR.find(m)))
+    facts = SignatureFacts(
+        signature=signature,
+        user_events=user_events,
+        windows=tuple(windows),
+        other_users_24h=others,
+        first_seen=first_seen,
+        version_change_at=change,
+        areas=tuple(areas),
+        days_seen=days_seen,
+        user_days=user_days,
+        endpoint_share=share,
+        protected_share=leaking / len(messages) if messages else 0.0,
+    )
+    two_hours = now - timedelta(hours=2)
+    shares = concentration(source, errors, two_hours, now)
+    spot = focus or hot_spot(shares)
+    if spot is not None:
+        # Watchdog-style: a signature common everywhere (one message for every VistA station)
+        # can still be far above its baseline where it concentrates.
+        scoped = both(errors, f"{spot.field}:{quote(spot.value)}")
+        scope = f"{spot.label} {spot.value}"
+        windows += _windows(source, scoped, now, coverage, WINDOWS[:2], scope=scope)
+        for label, span in WINDOWS[:2]:
+            queries.append(
+                Query(f"Errors with this signature, {scope}, last {label}", scoped, now - span, now)
+            )
+        facts = replace(facts, windows=tuple(windows))
+    queries.append(Query("First occurrence (oldest first)", sig, now - LOOKBACK, now))
+    return SignatureReport(facts, tuple(shares), tuple(queries), messages[0] if messages else "")
+
+
+def _windows(
+    source: LogSource,
+    query: str,
+    now: datetime,
+    coverage: Coverage,
+    spans: tuple[tuple[str, timedelta], ...],
+    *,
+    scope: str = "",
+) -> list[WindowCount]:
+    """Distinct users per window and their baselines. A short window's baseline is never taken
+    below the next longer window's per-minute share: a 30-minute mean over a few days is noisy."""
+    found: list[WindowCount] = []
+    for label, span in spans:
+        start = now - span
+        days = baseline_days(coverage, start, now)
+        found.append(
+            WindowCount(
+                label,
+                distinct_users(source, query, start, now),
+                baseline_users(source, query, start, now, days),
+                len(days),
+                scope=scope,
+            )
+        )
+    for i in range(len(found) - 1):
+        short, long = found[i], found[i + 1]
+        if short.baseline is None or long.baseline is None:
+            continue
+        scaled = long.baseline * (spans[i][1] / spans[i + 1][1])
+        if scaled > short.baseline:
+            found[i] = replace(short, baseline=scaled)
+    return found
+
+
+def _days_with(source: LogSource, query: str, now: datetime, *, today: bool = False) -> int:
+    """Distinct UTC days before today's (or including it) on which ``query`` matched."""
+    buckets = source.timeseries(query, now - LOOKBACK, now, interval=DAY)
+    this_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return len({b.start for b in buckets if b.count and (today or b.start < this_day)})
+
+
+def _endpoint_share(
+    source: LogSource, errors: str, paths: dict[str, list[FacetValue]], now: datetime
+) -> float | None:
+    """Of the users who called the signature's portal route in 2 h, the share who hit it."""
+    routes = [
+        str(v.value) for v in paths.get("@route", []) + paths.get("@path", []) if area_of(v.value)
+    ]
+    if not routes:
+        return None
+    start = now - timedelta(hours=2)
+    callers = distinct_users(source, f"@path:{quote(routes[0])}", start, now)
+    hit = distinct_users(source, errors, start, now)
+    return min(1.0, hit / callers) if callers else None
+
+
+# ---- upstreams and security ------------------------------------------------------------------------
+
+
+def upstream_facts(
+    source: LogSource,
+    upstream: str,
+    *,
+    now: datetime,
+    coverage: Coverage,
+    facility: str = "",
+    window: timedelta = DETECTION_WINDOW,
+) -> UpstreamFacts:
+    """The upstream's (or its calls for one facility's patients) error rate now and before."""
+    scope = both(f"@upstream:{quote(upstream)}", f"@facility:{quote(facility)}" if facility else "")
+    failed = both(scope, ERROR_QUERY)
+    start = now - window
+    calls = count(source, scope, start, now)
+    failures = count(source, failed, start, now)
+    users = distinct_users(source, failed, start, now) if failures else 0
+    days = baseline_days(coverage, start, now)
+    base_calls = sum(count(source, scope, start - d * DAY, now - d * DAY) for d in days)
+    base_fail = sum(count(source, failed, start - d * DAY, now - d * DAY) for d in days)
+    return UpstreamFacts(
+        upstream=upstream,
+        calls=calls,
+        failures=failures,
+        users_failed=users,
+        baseline_rate=(base_fail / base_calls) if base_calls else None,
+        scope=f"facility {facility}" if facility else "",
+    )
+
+
+def security_for_user(
+    source: LogSource, user_id: str, start: datetime, end: datetime
+) -> SecurityFacts:
+    """Distinct patients' ICNs in one user's events; distinct addresses of failed sign-ins."""
+    who = user_query(user_id)
+    icns = source.count_distinct(both(who, "@payload.icn:*"), start, end, field="@payload.icn")
+    ips = source.count_distinct(
+        both(who, ERROR_QUERY, f"@path:{quote(SIGN_IN_PATH)}"),
+        start,
+        end,
+        field="@named_tags.remote_ip",
+    )
+    return SecurityFacts(
+        patients_read=int(icns[0].values.get("distinct") or 0) if icns else 0,
+        signin_addresses=int(ips[0].values.get("distinct") or 0) if ips else 0,
+    )
+
+
+# ---- a ticket ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketAnalysis:
+    start: datetime
+    end: datetime
+    signatures: tuple[SignatureReport, ...]
+    upstreams: tuple[UpstreamFacts, ...]
+    security: SecurityFacts
+    recommendation: Recommendation
+    queries: tuple[Query, ...]
+
+
+def ticket_window(
+    occurred_at: datetime | None, occurred_until: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """Around when it happened: 30 min before it started to 30 min after it ended (or 2 h),
+    never past ``now``."""
+    if occurred_at is None:
+        return now - timedelta(hours=2), now
+    start = occurred_at - timedelta(minutes=30)
+    end = (occurred_until or occurred_at + timedelta(hours=1)) + timedelta(minutes=30)
+    end = min(end, now)
+    if end <= start:
+        end = min(start + timedelta(hours=2), now) if start < now else start + timedelta(hours=2)
+    return start, end
+
+
+def relevant_signatures(counts: dict[str, int]) -> list[str]:
+    """The user's signatures worth analysing: hit twice or more, or at least half as often as
+    the most frequent one (one stray background error is not the ticket's problem)."""
+    if not counts:
+        return []
+    top = max(counts.values())
+    chosen = [s for s, n in counts.items() if n >= 2 or n * 2 >= top]
+    chosen.sort(key=lambda s: (-counts[s], s))
+    return chosen[:MAX_TICKET_SIGNATURES]
+
+
+def ticket_analysis(
+    source: LogSource,
+    *,
+    user_id: str,
+    occurred_at: datetime | None,
+    occurred_until: datetime | None,
+    now: datetime,
+    thresholds: Thresholds,
+    hotfix_needed: bool = False,
+    hours_without_root_cause: float | None = None,
+) -> TicketAnalysis:
+    """The user's error signatures around when it happened, the numbers, the recommendation."""
+    start, end = ticket_window(occurred_at, occurred_until, now)
+    who = user_query(user_id)
+    user_errors = both(who, ERROR_QUERY)
+    found = source.facets(user_errors, start, end, fields=["@signature"], limit=20)
+    counts = {str(v.value): v.count for v in found.get("@signature", []) if v.value}
+    coverage = Coverage.load(source, end - LOOKBACK - DAY, end)
+    reports = tuple(
+        signature_report(
+            source,
+            sig,
+            now=end,
+            thresholds=thresholds,
+            coverage=coverage,
+            user_id=user_id,
+            user_events=counts[sig],
+        )
+        for sig in relevant_signatures(counts)
+    )
+    touched = source.facets(user_errors, start, end, fields=["@upstream", "@facility"], limit=5)
+    upstream_names = [str(v.value) for v in touched.get("@upstream", []) if v.value]
+    facility = next((str(v.value) for v in touched.get("@facility", []) if v.value), "")
+    upstreams: list[UpstreamFacts] = []
+    for name in upstream_names[:3]:
+        upstreams.append(upstream_facts(source, name, now=end, coverage=coverage))
+        if facility:
+            upstreams.append(
+                upstream_facts(source, name, now=end, coverage=coverage, facility=facility)
+            )
+    security = security_for_user(source, user_id, start, end)
+    facts = CaseFacts(
+        signatures=tuple(r.facts for r in reports),
+        upstreams=tuple(upstreams),
+        security=security,
+        hotfix_needed=hotfix_needed,
+        hours_without_root_cause=hours_without_root_cause,
+        for_ticket=True,
+        now=end,
+    )
+    queries = (
+        Query("The user's errors in the window", user_errors, start, end),
+        Query("All of the user's events in the window", who, start, end),
+    )
+    return TicketAnalysis(
+        start,
+        end,
+        reports,
+        tuple(upstreams),
+        security,
+        recommend(facts, thresholds),
+        queries,
+    )
+
+
+# ---- continuous detection ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Something detection found that warrants an incident (the recommendation says for whom).
+
+    ``key`` identifies it across runs (one open incident per key); ``subject`` holds a raw user
+    id for security candidates and must be masked before it is shown or stored.
+    """
+
+    key: str
+    kind: str  # "signature" or "security"
+    title: str
+    recommendation: Recommendation
+    signature: str = ""
+    report: SignatureReport | None = None
+    subject: str = ""
+    numbers: dict[str, int | float | str | None] = field(default_factory=dict)
+
+
+@dataclass
+class DetectionState:
+    """What one detecting process remembers between runs: first-seen times (they never move
+    later) and the coverage of the lookback, refreshed hourly."""
+
+    first_seen: dict[str, datetime] = field(default_factory=dict)
+    coverage: Coverage | None = None
+    coverage_at: datetime | None = None
+
+    def coverage_for(self, source: LogSource, now: datetime) -> Coverage:
+        stale = self.coverage_at is None or now - self.coverage_at >= timedelta(minutes=60)
+        if self.coverage is None or stale or self.coverage_at is None or now < self.coverage_at:
+            self.coverage = Coverage.load(source, now - LOOKBACK - DAY, now)
+            self.coverage_at = now.replace(minute=0, second=0, microsecond=0)
+        return self.coverage
+
+
+def detect_candidates(
+    source: LogSource,
+    now: datetime,
+    thresholds: Thresholds,
+    *,
+    state: DetectionState | None = None,
+    skip_keys: Iterable[str] = (),
+    token: Callable[[str], str] = str,
+) -> list[Candidate]:
+    """One evaluation, like a Datadog monitor's: what crossed a threshold in the last 30 min.
+
+    1. Distinct users per signature in the window; signatures with ``min_users`` users are
+       compared with their baseline, signatures with ``new_signature_min_users`` users are
+       checked for being new. Either kind goes through every rule (``recommend``); a
+       candidate is kept when the recommendation is not "stay at Tier 3".
+    2. Security: any user whose events carry ``security_min_patients`` patients' ICNs, or whose
+       failed sign-ins came from ``signin_min_addresses`` addresses.
+    Keys in ``skip_keys`` (already proposed) are not evaluated again. Security keys name the
+    user through ``token`` (callers pass a masking function, so keys can be stored).
+    """
+    state = state or DetectionState()
+    skip = set(skip_keys)
+    t = thresholds
+    start = now - DETECTION_WINDOW
+    coverage = state.coverage_for(source, now)
+    users = distinct_by(source, ERROR_QUERY, start, now, field="@user_uuid", group_by="@signature")
+    floor = min(t.min_users, t.new_signature_min_users)
+    wanted: list[str] = []
+    crowded_sigs = [s for s, n in users.items() if n >= t.min_users and f"sig:{s}" not in skip]
+    if crowded_sigs:
+        days = baseline_days(coverage, start, now)
+        base = _baseline_by_signature(source, crowded_sigs, start, now, days)
+        wanted.extend(s for s in crowded_sigs if crowded(users[s], base.get(s, 0.0), t))
+    focus: dict[str, FacetShare] = {}
+    for sig, spot in _facility_hot_signatures(source, start, now, coverage, t):
+        if f"sig:{sig}" not in skip:
+            focus.setdefault(sig, spot)
+            if sig not in wanted:
+                wanted.append(sig)
+    for sig, n in users.items():
+        if n < floor or sig in wanted or f"sig:{sig}" in skip:
+            continue
+        seen = state.first_seen.get(sig)
+        if seen is None:
+            first = first_event(source, signature_query(sig), now - LOOKBACK, now)
+            if first is None:
+                continue
+            seen = state.first_seen[sig] = first.ts
+        if now - seen <= timedelta(hours=2):
+            wanted.append(sig)
+    found: list[Candidate] = []
+    for sig in sorted(wanted):
+        report = signature_report(
+            source, sig, now=now, thresholds=t, coverage=coverage, focus=focus.get(sig)
+        )
+        facts = CaseFacts(signatures=(report.facts,), for_ticket=False, now=now)
+        rec = recommend(facts, t)
+        if rec.target == "tier3":
+            continue
+        found.append(
+            Candidate(
+                key=f"sig:{sig}",
+                kind="signature",
+                title=report.sample_message[:150] or f"Signature {sig}",
+                recommendation=rec,
+                signature=sig,
+                report=report,
+                numbers={"users_30m": users[sig]},
+            )
+        )
+    found.extend(_security_candidates(source, start, now, t, skip, token))
+    return found
+
+
+def _facility_hot_signatures(
+    source: LogSource, start: datetime, end: datetime, coverage: Coverage, t: Thresholds
+) -> list[tuple[str, FacetShare]]:
+    """Signatures of facilities whose users with errors jumped: an outage at one station hides
+    inside a message shared by every station, but not inside that station's numbers."""
+    now_users = distinct_by(
+        source, ERROR_QUERY, start, end, field="@user_uuid", group_by="@facility"
+    )
+    busy = [f for f, n in now_users.items() if n >= t.min_users]
+    if not busy:
+        return []
+    days = baseline_days(coverage, start, end)
+    totals: dict[str, int] = {}
+    for d in days:
+        shifted = distinct_by(
+            source,
+            ERROR_QUERY,
+            start - d * DAY,
+            end - d * DAY,
+            field="@user_uuid",
+            group_by="@facility",
+        )
+        for facility in busy:
+            totals[facility] = totals.get(facility, 0) + shifted.get(facility, 0)
+    found: list[tuple[str, FacetShare]] = []
+    for facility in busy:
+        base = totals.get(facility, 0) / len(days) if days else 0.0
+        if not crowded(now_users[facility], base, t):
+            continue
+        scoped = both(ERROR_QUERY, f"@facility:{quote(facility)}")
+        top = source.facets(scoped, start, end, fields=["@signature"], limit=3)
+        spot = FacetShare("@facility", "Facility", facility, 1.0, 0.0)
+        found.extend((str(v.value), spot) for v in top.get("@signature", []) if v.value)
+    return found
+
+
+def _baseline_by_signature(
+    source: LogSource, signatures: list[str], start: datetime, end: datetime, days: list[int]
+) -> dict[str, float]:
+    if not days:
+        return {}
+    query = both(ERROR_QUERY, "@signature:(" + " OR ".join(quote(s) for s in signatures) + ")")
+    totals: dict[str, int] = {}
+    for d in days:
+        shifted = distinct_by(
+            source, query, start - d * DAY, end - d * DAY, field="@user_uuid", group_by="@signature"
+        )
+        for sig, n in shifted.items():
+            totals[sig] = totals.get(sig, 0) + n
+    return {sig: n / len(days) for sig, n in totals.items()}
+
+
+def _security_candidates(
+    source: LogSource,
+    start: datetime,
+    end: datetime,
+    t: Thresholds,
+    skip: set[str],
+    token: Callable[[str], str],
+) -> list[Candidate]:
+    found: list[Candidate] = []
+    readers = distinct_by(
+        source, "@payload.icn:*", start, end, field="@payload.icn", group_by="@user_uuid"
+    )
+    signins = distinct_by(
+        source,
+        both(ERROR_QUERY, f"@path:{quote(SIGN_IN_PATH)}"),
+        start,
+        end,
+        field="@named_tags.remote_ip",
+        group_by="@user_uuid",
+    )
+    for user, patients in sorted(readers.items()):
+        if patients < t.security_min_patients:
+            continue
+        key = f"security:reads:{token(user)}"
+        if key in skip:
+            continue
+        facts = CaseFacts(security=SecurityFacts(patients_read=patients), for_ticket=False)
+        found.append(
+            Candidate(
+                key=key,
+                kind="security",
+                title=f"One user read the records of {patients} patients",
+                recommendation=recommend(facts, t),
+                subject=user,
+                numbers={"patients": patients},
+            )
+        )
+    for user, addresses in sorted(signins.items()):
+        if addresses < t.signin_min_addresses:
+            continue
+        key = f"security:signin:{token(user)}"
+        if key in skip:
+            continue
+        facts = CaseFacts(security=SecurityFacts(signin_addresses=addresses), for_ticket=False)
+        found.append(
+            Candidate(
+                key=key,
+                kind="security",
+                title=f"Failed sign-ins for one user from {addresses} addresses",
+                recommendation=recommend(facts, t),
+                subject=user,
+                numbers={"addresses": addresses},
+            )
+        )
+    return found
+
+
+__all__ = [
+    "Candidate",
+    "Coverage",
+    "DetectionState",
+    "FacetShare",
+    "Query",
+    "SignatureReport",
+    "TicketAnalysis",
+    "concentration",
+    "detect_candidates",
+    "signature_report",
+    "ticket_analysis",
+    "upstream_facts",
+]
+
+
+# ---- the patterns list ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatternRow:
+    signature: str
+    count: int
+    users: int
+    first_seen: datetime | None
+    trend: tuple[int, ...]
+    new_since_deploy: bool
+    sample_message: str = ""
+
+    @property
+    def query(self) -> str:
+        return signature_query(self.signature)
+
+
+def top_signatures(
+    source: LogSource,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int = 20,
+    buckets: int = 24,
+    deploy_lookback: timedelta = LOOKBACK,
+) -> tuple[list[PatternRow], datetime | None]:
+    """The most frequent error signatures in ``[start, end)`` and the last deploy before ``end``.
+
+    ``new_since_deploy``: first seen (within the lookback) after the latest version change.
+    """
+    counts = source.facets(ERROR_QUERY, start, end, fields=["@signature"], limit=limit)
+    rows = [(str(v.value), v.count) for v in counts.get("@signature", []) if v.value]
+    if not rows:
+        return [], None
+    users = distinct_by(source, ERROR_QUERY, start, end, field="@user_uuid", group_by="@signature")
+    step = max((end - start) / buckets, timedelta(seconds=1))
+    series = source.timeseries(
+        both(ERROR_QUERY, "@signature:(" + " OR ".join(quote(s) for s, _ in rows) + ")"),
+        start,
+        end,
+        interval=step,
+        group_by="@signature",
+        limit=limit,
+    )
+    trend: dict[str, list[int]] = {s: [0] * buckets for s, _ in rows}
+    for b in series:
+        if b.group in trend:
+            index = min(buckets - 1, max(0, int((b.start - start) / step)))
+            trend[b.group][index] += b.count
+    deploy = version_change_before(source, end, within=deploy_lookback)
+    found: list[PatternRow] = []
+    for sig, n in rows:
+        first = first_event(source, signature_query(sig), end - deploy_lookback, end)
+        seen = first.ts if first else None
+        found.append(
+            PatternRow(
+                signature=sig,
+                count=n,
+                users=users.get(sig, 0),
+                first_seen=seen,
+                trend=tuple(trend[sig]),
+                new_since_deploy=bool(deploy and seen and seen >= deploy),
+                sample_message=str(first.columns.get("message") or "") if first else "",
+            )
+        )
+    return found, deploy

@@ -1,0 +1,621 @@
+"""The escalation rules engine: the seed's escalation criteria as pure functions over plain facts.
+
+This module owns what each criterion means in numbers, its default thresholds and the sentence
+that explains a result. It knows no database, no framework and no log source: ``analysis`` turns
+logs into ``CaseFacts``; ``recommend`` turns facts into a ``Recommendation``.
+
+Criteria (docs/escalation.md has the user-facing version):
+
+- Monitoring: a signature affects at least ``min_users`` distinct users and at least
+  ``baseline_factor`` times its baseline; an upstream's error rate is far above its baseline
+  across many users; a security indicator (one user reading several patients' records, sign-in
+  failures from many addresses, protected data in the messages of a new signature); an engineer
+  marked that a hotfix is needed.
+- Investigator: a shared signature first appeared within ``version_window_minutes`` after a
+  version change; a shared pattern spans several portal areas or keeps coming back over days; a
+  ticket stays without root cause past ``no_root_cause_hours``.
+- Tier 3: every signature of the user's errors is confined to that user.
+
+How results combine (``decide``): security, then a hotfix, then a post-deploy signature that is
+not widespread (investigator: a recent change to look into, not an outage), then the
+many-users and upstream rules (monitoring), then the other investigator rules, else Tier 3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any, Literal
+
+Target = Literal["monitoring", "investigator", "tier3"]
+TARGETS: tuple[Target, ...] = ("monitoring", "investigator", "tier3")
+Number = int | float | str | None
+
+# Rule ids, in the order they are shown.
+MANY_USERS = "many_users"
+UPSTREAM_SPIKE = "upstream_spike"
+SESSION_READS_MANY = "session_reads_many"
+SIGNIN_ANOMALY = "signin_anomaly"
+PROTECTED_DATA = "protected_data"
+HOTFIX = "hotfix"
+AFTER_VERSION_CHANGE = "after_version_change"
+SPANS_AREAS = "spans_areas"
+RECURRING = "recurring"
+NO_ROOT_CAUSE = "no_root_cause"
+CONFINED_TO_USER = "confined_to_user"
+
+SECURITY_RULES = frozenset({SESSION_READS_MANY, SIGNIN_ANOMALY, PROTECTED_DATA})
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every configurable number of the rules, with the defaults the team starts from."""
+
+    min_users: int = 5  # N: distinct users sharing a signature
+    baseline_factor: float = 3.0  # K: times the baseline (same window on previous days)
+    # A baseline below this counts as this, so a brand-new signature needs min_users users and
+    # K times this floor, not "infinitely many times zero".
+    baseline_floor: float = 1.0
+    # And the count must be unlikely under the baseline: the Poisson chance of seeing at least
+    # this many users when the baseline is the mean is at most this (small counts are noisy).
+    max_chance: float = 0.001
+    upstream_factor: float = 3.0
+    upstream_min_rate: float = 0.05  # an error rate under 5% is never "far above"
+    upstream_min_users: int = 10
+    security_min_patients: int = 3  # distinct patients' records read by one user
+    signin_min_addresses: int = 3  # distinct remote addresses among one user's failed sign-ins
+    protected_data_share: float = 0.5  # share of sampled messages carrying an identifier
+    protected_data_new_hours: float = 24.0
+    # The portal's logs leak identifiers in many long-known messages; by default a leak is shown
+    # as a note and escalates only when an admin turns this on.
+    protected_data_escalates: bool = False
+    version_window_minutes: int = 30
+    new_signature_min_users: int = 3  # a post-deploy signature must be shared to be a code change
+    widespread_share: float = 0.5  # of the endpoint's users: above it, a new error is an outage
+    areas_min: int = 3
+    recurring_min_days: int = 3
+    no_root_cause_hours: float = 72.0
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Thresholds:
+        """Defaults overridden by ``values`` (unknown keys raise ``ValueError`` naming them)."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown threshold(s): {', '.join(unknown)}")
+        base = cls()
+        changes: dict[str, Any] = {}
+        for name, value in values.items():
+            default = getattr(base, name)
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{name} must be true or false")
+                changes[name] = value
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{name} must be a number")
+            if value < 0:
+                raise ValueError(f"{name} must not be negative")
+            changes[name] = int(value) if isinstance(default, int) else float(value)
+        return replace(base, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WindowCount:
+    """Distinct users in one window ending now, and the mean of the same window on earlier days."""
+
+    label: str  # "30m", "2h", "24h"
+    users: int
+    baseline: float | None  # None: no earlier day with data to compare with
+    baseline_days: int = 0
+    scope: str = ""  # "" for everyone, or where the errors concentrate ("Facility 640")
+
+    @property
+    def described(self) -> str:
+        return f"last {self.label}" + (f" ({self.scope})" if self.scope else "")
+
+
+@dataclass(frozen=True)
+class SignatureFacts:
+    """What the logs say about one error signature."""
+
+    signature: str
+    template: str = ""
+    user_events: int = 0  # the ticket user's events of it in the ticket window (0: no ticket)
+    windows: tuple[WindowCount, ...] = ()
+    other_users_24h: int = 0  # distinct users other than the ticket's user, last 24 h
+    first_seen: datetime | None = None
+    version_change_at: datetime | None = None  # the latest version change at or before first_seen
+    areas: tuple[str, ...] = ()
+    days_seen: int = 0  # earlier days (with data) on which the signature occurred
+    user_days: int = 0  # days on which the ticket user hit it
+    endpoint_share: float | None = None  # users hitting it / users of its endpoint, last 2 h
+    protected_share: float = 0.0  # sampled messages carrying a patient identifier
+
+    def window(self, label: str) -> WindowCount | None:
+        return next((w for w in self.windows if w.label == label and not w.scope), None)
+
+    @property
+    def users_24h(self) -> int:
+        found = self.window("24h") or (self.windows[-1] if self.windows else None)
+        return found.users if found else 0
+
+
+@dataclass(frozen=True)
+class UpstreamFacts:
+    """An upstream's error rate now against the same window on earlier days."""
+
+    upstream: str
+    calls: int
+    failures: int
+    users_failed: int
+    baseline_rate: float | None
+    scope: str = ""  # "" for the whole upstream, or "facility 589"
+
+    @property
+    def rate(self) -> float:
+        return self.failures / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True)
+class SecurityFacts:
+    patients_read: int = 0  # most distinct patients' records one user read
+    signin_addresses: int = 0  # most distinct addresses among one user's failed sign-ins
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """Everything the rules look at for one ticket or one detected signature."""
+
+    signatures: tuple[SignatureFacts, ...] = ()
+    upstreams: tuple[UpstreamFacts, ...] = ()
+    security: SecurityFacts = field(default_factory=SecurityFacts)
+    hotfix_needed: bool = False
+    hours_without_root_cause: float | None = None  # None: not a ticket, or it has a root cause
+    for_ticket: bool = True
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule's answer: fired or not, the numbers it used, and a sentence saying why."""
+
+    rule: str
+    title: str
+    target: Target
+    fired: bool
+    explanation: str
+    numbers: dict[str, Number] = field(default_factory=dict)
+    signature: str = ""
+    advisory: bool = False  # shown as a note; does not decide
+
+    @property
+    def decides(self) -> bool:
+        return self.fired and not self.advisory
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    target: Target
+    headline: str
+    deciding: tuple[str, ...]
+    results: tuple[RuleResult, ...]
+
+    def fired(self) -> list[RuleResult]:
+        return [r for r in self.results if r.fired]
+
+
+def poisson_tail(mean: float, at_least: int) -> float:
+    """P(X >= at_least) for X ~ Poisson(mean), summed directly (small counts only matter)."""
+    if at_least <= 0:
+        return 1.0
+    if mean <= 0:
+        return 0.0
+    term = math.exp(-mean)
+    below = term
+    for k in range(1, at_least):
+        term *= mean / k
+        below += term
+    return max(0.0, 1.0 - below)
+
+
+def _times(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+# ---- one function per rule ------------------------------------------------------------------
+
+
+def crowded(users: int, baseline: float | None, t: Thresholds) -> bool:
+    """At least N users, K times the (floored) baseline, and unlikely under it."""
+    base = max(baseline or 0.0, t.baseline_floor)
+    return (
+        users >= t.min_users
+        and users >= t.baseline_factor * base
+        and poisson_tail(base, users) <= t.max_chance
+    )
+
+
+def _crowded(w: WindowCount, t: Thresholds) -> bool:
+    return crowded(w.users, w.baseline, t)
+
+
+def rule_many_users(s: SignatureFacts, t: Thresholds) -> RuleResult:
+    """Monitoring: at least N distinct users in a window and at least K times its baseline."""
+    best: tuple[WindowCount, float] | None = None
+    for w in s.windows:
+        if w.label == "24h":
+            continue  # a day is too long to call something happening now
+        base = max(w.baseline or 0.0, t.baseline_floor)
+        ratio = w.users / base if base > 0 else (float("inf") if w.users else 0.0)
+        if _crowded(w, t):
+            best = (w, ratio)
+            break
+        if best is None or ratio > best[1]:
+            best = (w, ratio)
+    if best is None:
+        return RuleResult(
+            MANY_USERS,
+            "Many users share the signature",
+            "monitoring",
+            False,
+            "No recent window to compare.",
+            signature=s.signature,
+        )
+    w, ratio = best
+    fired = _crowded(w, t)
+    chance = poisson_tail(max(w.baseline or 0.0, t.baseline_floor), w.users)
+    baseline = "no earlier day to compare" if w.baseline is None else f"{w.baseline:.1f}"
+    sentence = (
+        f"{w.users} distinct users hit this signature in the {w.described}; the same window on "
+        f"earlier days averaged {baseline} ({_times(ratio)}x). "
+    )
+    sentence += (
+        f"That is at least {t.min_users} users, {_times(t.baseline_factor)}x the baseline and "
+        f"unlikely by chance (p={chance:.1g}): a problem for many users, for the monitoring "
+        "on-call."
+        if fired
+        else f"Escalate to monitoring at {t.min_users} users, {_times(t.baseline_factor)}x and a "
+        f"chance under {t.max_chance:g} (here p={chance:.2g})."
+    )
+    return RuleResult(
+        MANY_USERS,
+        "Many users share the signature",
+        "monitoring",
+        fired,
+        sentence,
+        {
+            "window": w.label,
+            "scope": w.scope,
+            "users": w.users,
+            "baseline": w.baseline,
+            "ratio": round(ratio, 2),
+            "chance": float(f"{chance:.3g}"),
+        },
+        signature=s.signature,
+    )
+
+
+def rule_upstream_spike(u: UpstreamFacts, t: Thresholds) -> RuleResult:
+    """Monitoring: an upstream's error rate far above its baseline, across many users."""
+    base = u.baseline_rate
+    ratio = u.rate / base if base else (float("inf") if u.rate > 0 else 0.0)
+    fired = (
+        u.rate >= t.upstream_min_rate
+        and ratio >= t.upstream_factor
+        and u.users_failed >= t.upstream_min_users
+    )
+    where = f"{u.upstream} ({u.scope})" if u.scope else u.upstream
+    base_text = "no baseline" if base is None else _pct(base)
+    sentence = (
+        f"{where}: {_pct(u.rate)} of {u.calls} calls failed for {u.users_failed} users, against "
+        f"{base_text} on earlier days. "
+    )
+    sentence += (
+        "An upstream failure with wide impact: monitoring on-call."
+        if fired
+        else f"Escalates at {_pct(t.upstream_min_rate)} or more, {_times(t.upstream_factor)}x "
+        f"the baseline and {t.upstream_min_users} users."
+    )
+    return RuleResult(
+        UPSTREAM_SPIKE,
+        "Upstream error rate far above baseline",
+        "monitoring",
+        fired,
+        sentence,
+        {
+            "upstream": u.upstream,
+            "scope": u.scope,
+            "rate": round(u.rate, 4),
+            "baseline_rate": None if base is None else round(base, 4),
+            "calls": u.calls,
+            "users_failed": u.users_failed,
+        },
+    )
+
+
+def rule_session_reads_many(sec: SecurityFacts, t: Thresholds) -> RuleResult:
+    fired = sec.patients_read >= t.security_min_patients
+    return RuleResult(
+        SESSION_READS_MANY,
+        "One user read several patients' records",
+        "monitoring",
+        fired,
+        (
+            f"One user's requests carried the records of {sec.patients_read} different patients. "
+            + (
+                "Possible exposure of protected health information: a security incident for "
+                "the monitoring on-call, whatever the number of users."
+                if fired
+                else f"A security incident at {t.security_min_patients} or more."
+            )
+        ),
+        {"patients": sec.patients_read},
+    )
+
+
+def rule_signin_anomaly(sec: SecurityFacts, t: Thresholds) -> RuleResult:
+    fired = sec.signin_addresses >= t.signin_min_addresses
+    return RuleResult(
+        SIGNIN_ANOMALY,
+        "Sign-in failures from many addresses",
+        "monitoring",
+        fired,
+        (
+            f"One user's failed sign-ins came from {sec.signin_addresses} different addresses. "
+            + (
+                "That looks like someone else trying the account: a security concern."
+                if fired
+                else f"Suspicious at {t.signin_min_addresses} or more."
+            )
+        ),
+        {"addresses": sec.signin_addresses},
+    )
+
+
+def rule_protected_data(s: SignatureFacts, t: Thresholds, now: datetime | None) -> RuleResult:
+    new = (
+        s.first_seen is not None
+        and now is not None
+        and (now - s.first_seen).total_seconds() <= t.protected_data_new_hours * 3600
+    )
+    fired = new and s.protected_share >= t.protected_data_share
+    note = "" if t.protected_data_escalates else " (a note: escalation for leaks is turned off)"
+    return RuleResult(
+        PROTECTED_DATA,
+        "Patient identifiers in a new log message",
+        "monitoring",
+        fired,
+        (
+            f"{_pct(s.protected_share)} of the sampled messages of this signature carry a patient "
+            f"identifier; the signature is {'new' if new else 'not new'}."
+            + (f" A new leak of protected data is a compliance concern{note}." if fired else "")
+        ),
+        {"share": round(s.protected_share, 3), "new": new},
+        signature=s.signature,
+        advisory=not t.protected_data_escalates,
+    )
+
+
+def rule_hotfix(needed: bool) -> RuleResult:
+    return RuleResult(
+        HOTFIX,
+        "An engineer marked that a hotfix is needed",
+        "monitoring",
+        needed,
+        "An engineer marked that this needs an immediate change or hotfix: monitoring on-call."
+        if needed
+        else "Nobody marked that a hotfix is needed.",
+    )
+
+
+def rule_after_version_change(s: SignatureFacts, t: Thresholds) -> RuleResult:
+    users = s.users_24h
+    gap: float | None = None
+    if s.first_seen is not None and s.version_change_at is not None:
+        gap = (s.first_seen - s.version_change_at).total_seconds() / 60
+    close = gap is not None and 0 <= gap <= t.version_window_minutes
+    fired = close and users >= t.new_signature_min_users
+    if gap is None:
+        sentence = "No version change before the signature's first occurrence in the lookback."
+    else:
+        sentence = (
+            f"The signature first appeared {gap:.0f} min after a version change and "
+            f"{users} users have hit it. "
+        )
+        sentence += (
+            "The problem may come from that change: investigator on-call."
+            if fired
+            else f"A recent-change investigation when within {t.version_window_minutes} min "
+            f"and shared by {t.new_signature_min_users} users."
+        )
+    return RuleResult(
+        AFTER_VERSION_CHANGE,
+        "Appeared right after a version change",
+        "investigator",
+        fired,
+        sentence,
+        {
+            "minutes_after_change": None if gap is None else round(gap, 1),
+            "users": users,
+            "endpoint_share": None if s.endpoint_share is None else round(s.endpoint_share, 3),
+        },
+        signature=s.signature,
+    )
+
+
+def rule_spans_areas(s: SignatureFacts, t: Thresholds) -> RuleResult:
+    shared = s.users_24h >= t.min_users
+    repeated = s.user_events >= 2 or s.user_events == 0
+    fired = len(s.areas) >= t.areas_min and shared and repeated
+    return RuleResult(
+        SPANS_AREAS,
+        "The pattern spans several portal areas",
+        "investigator",
+        fired,
+        (
+            f"The signature occurs in {len(s.areas)} portal area(s) "
+            f"({', '.join(s.areas) or 'none known'}) for {s.users_24h} users in 24 h. "
+            + (
+                "A pattern across areas needs deeper analysis: investigator on-call."
+                if fired
+                else f"Investigate at {t.areas_min} areas shared by {t.min_users} users."
+            )
+        ),
+        {"areas": len(s.areas), "users_24h": s.users_24h},
+        signature=s.signature,
+    )
+
+
+def rule_recurring(s: SignatureFacts, t: Thresholds) -> RuleResult:
+    shared = s.users_24h >= t.min_users
+    fired = s.days_seen >= t.recurring_min_days and shared and s.user_days >= 2
+    return RuleResult(
+        RECURRING,
+        "The problem keeps coming back over days",
+        "investigator",
+        fired,
+        (
+            f"Seen on {s.days_seen} earlier day(s); this user hit it on {s.user_days} day(s). "
+            + (
+                "A shared problem that keeps coming back: investigator on-call."
+                if fired
+                else f"Investigate when it recurs on {t.recurring_min_days} days, for this user "
+                "on 2 days or more, and is shared."
+            )
+        ),
+        {"days_seen": s.days_seen, "user_days": s.user_days},
+        signature=s.signature,
+    )
+
+
+def rule_no_root_cause(hours: float | None, t: Thresholds) -> RuleResult:
+    fired = hours is not None and hours >= t.no_root_cause_hours
+    sentence = (
+        "The ticket has a root cause or is not being worked at Tier 3."
+        if hours is None
+        else f"The ticket has been at Tier 3 for {hours:.0f} h without a root cause. "
+        + (
+            "Extensive research is needed: investigator on-call."
+            if fired
+            else f"Ask the investigator after {t.no_root_cause_hours:.0f} h."
+        )
+    )
+    return RuleResult(
+        NO_ROOT_CAUSE,
+        "No root cause after a long time",
+        "investigator",
+        fired,
+        sentence,
+        {"hours": None if hours is None else round(hours, 1)},
+    )
+
+
+def rule_confined(signatures: tuple[SignatureFacts, ...]) -> RuleResult:
+    others = max((s.other_users_24h for s in signatures), default=0)
+    fired = bool(signatures) and others == 0
+    if not signatures:
+        sentence = "The user has no error signature in the window."
+    elif fired:
+        sentence = (
+            "Nobody else hit the user's error signatures in the last 24 h: a user-specific data "
+            "or identity problem for Tier 3."
+        )
+    else:
+        sentence = f"Up to {others} other users hit the user's signatures in the last 24 h."
+    return RuleResult(
+        CONFINED_TO_USER,
+        "Confined to this user",
+        "tier3",
+        fired,
+        sentence,
+        {"other_users_24h": others, "signatures": len(signatures)},
+    )
+
+
+# ---- evaluation and decision ------------------------------------------------------------------
+
+
+def evaluate(facts: CaseFacts, t: Thresholds) -> tuple[RuleResult, ...]:
+    """Every rule over ``facts``: one result per rule and signature (or upstream)."""
+    results: list[RuleResult] = []
+    for s in facts.signatures:
+        results.append(rule_many_users(s, t))
+    for u in facts.upstreams:
+        results.append(rule_upstream_spike(u, t))
+    results.append(rule_session_reads_many(facts.security, t))
+    results.append(rule_signin_anomaly(facts.security, t))
+    for s in facts.signatures:
+        results.append(rule_protected_data(s, t, facts.now))
+    results.append(rule_hotfix(facts.hotfix_needed))
+    for s in facts.signatures:
+        results.append(rule_after_version_change(s, t))
+        results.append(rule_spans_areas(s, t))
+        results.append(rule_recurring(s, t))
+    results.append(rule_no_root_cause(facts.hours_without_root_cause, t))
+    if facts.for_ticket:
+        results.append(rule_confined(facts.signatures))
+    return tuple(results)
+
+
+def decide(facts: CaseFacts, results: tuple[RuleResult, ...], t: Thresholds) -> Recommendation:
+    """Combine rule results into one target (see the module docstring for the order)."""
+    firing = [r for r in results if r.decides]
+
+    def named(*rules: str) -> list[RuleResult]:
+        return [r for r in firing if r.rule in rules]
+
+    def pick(target: Target, chosen: list[RuleResult], headline: str) -> Recommendation:
+        ids = tuple(dict.fromkeys(r.rule for r in chosen))
+        return Recommendation(target, headline, ids, results)
+
+    if security := named(*SECURITY_RULES):
+        return pick("monitoring", security, "Escalate to monitoring: a security indicator.")
+    if hotfix := named(HOTFIX):
+        return pick("monitoring", hotfix, "Escalate to monitoring: a hotfix is needed.")
+    shares = {s.signature: s.endpoint_share for s in facts.signatures}
+    changed = named(AFTER_VERSION_CHANGE)
+    contained = [r for r in changed if (shares.get(r.signature) or 0.0) < t.widespread_share]
+    if contained:
+        return pick(
+            "investigator",
+            contained,
+            "Escalate to the investigator: the error began right after a version change.",
+        )
+    if wide := named(MANY_USERS, UPSTREAM_SPIKE) + changed:
+        return pick("monitoring", wide, "Escalate to monitoring: many users are affected.")
+    if deep := named(SPANS_AREAS, RECURRING, NO_ROOT_CAUSE):
+        return pick("investigator", deep, "Escalate to the investigator: deeper analysis needed.")
+    confined = named(CONFINED_TO_USER)
+    if confined:
+        return pick("tier3", confined, "Stay at Tier 3: the problem is confined to this user.")
+    return pick("tier3", [], "Stay at Tier 3: no escalation criterion is met.")
+
+
+def recommend(facts: CaseFacts, t: Thresholds | None = None) -> Recommendation:
+    """Evaluate every rule and decide; the main entry point."""
+    thresholds = t or Thresholds()
+    return decide(facts, evaluate(facts, thresholds), thresholds)
+
+
+def result_as_dict(result: RuleResult) -> dict[str, Any]:
+    """JSON-ready form of a rule result (stored as incident evidence, returned by the API)."""
+    return {
+        "rule": result.rule,
+        "title": result.title,
+        "target": result.target,
+        "fired": result.fired,
+        "advisory": result.advisory,
+        "explanation": result.explanation,
+        "numbers": dict(result.numbers),
+        "signature": result.signature,
+    }

@@ -1,0 +1,52 @@
+"""Background tasks of the escalation app: continuous detection, once a minute.
+
+django-tasks has no scheduler, so detection is a self-rescheduling chain: each run carries the
+moment it was scheduled for, and only the run matching ``RuleSettings.detection_due_at`` may
+schedule the next (a conditional update), so a duplicated chain dies out. ``detection_ensure``
+starts the chain (the worker's startup and the demo call it); running it twice is harmless.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from backline.escalation import services
+from backline.escalation.models import RuleSettings
+
+EVERY = timedelta(seconds=60)  # like a Datadog monitor's evaluation
+
+
+def _schedule(at: datetime) -> None:
+    escalation_detect.using(run_after=at).enqueue(at.isoformat())
+
+
+def detection_ensure(*, now: datetime | None = None) -> bool:
+    """Start the chain unless a run is due within two intervals; True when one was scheduled."""
+    now = now or timezone.now()
+    row, _ = RuleSettings.objects.get_or_create(pk=RuleSettings.SINGLETON)
+    if row.detection_due_at is not None and row.detection_due_at > now - 2 * EVERY:
+        return False
+    claimed = RuleSettings.objects.filter(pk=row.pk, detection_due_at=row.detection_due_at).update(
+        detection_due_at=now
+    )
+    if claimed == 1:
+        transaction.on_commit(lambda: _schedule(now))
+    return claimed == 1
+
+
+@task()
+def escalation_detect(scheduled_for: str) -> int:
+    """Run detection, then schedule the next run if this run is the chain's current one."""
+    moment = datetime.fromisoformat(scheduled_for)
+    created = services.detect()
+    following = moment + EVERY
+    claimed = RuleSettings.objects.filter(
+        pk=RuleSettings.SINGLETON, detection_due_at=moment
+    ).update(detection_due_at=following)
+    if claimed == 1:
+        _schedule(following)
+    return len(created)

@@ -1,0 +1,151 @@
+"""The rules engine, pure: each rule fires exactly at its thresholds; the decision order."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backline.escalation import rules
+from backline.escalation.rules import (
+    CaseFacts,
+    SecurityFacts,
+    SignatureFacts,
+    Thresholds,
+    UpstreamFacts,
+    WindowCount,
+    poisson_tail,
+    recommend,
+)
+
+T = Thresholds()
+NOW = datetime(2025, 1, 9, 16, tzinfo=UTC)
+
+
+def sig(users: int, baseline: float | None, **changes: object) -> SignatureFacts:
+    windows = (WindowCount("30m", users, baseline, 3), WindowCount("24h", users, baseline, 3))
+    return SignatureFacts(signature="s1", windows=windows, **changes)  # type: ignore[arg-type]
+
+
+def test_many_users_fires_at_n_users_and_k_times_baseline() -> None:
+    assert rules.rule_many_users(sig(8, 1.0), T).fired
+    assert not rules.rule_many_users(sig(4, 0.0), T).fired  # fewer than N = 5
+    # Ten users against a baseline of four: 2.5x, under K = 3.
+    assert not rules.rule_many_users(sig(10, 4.0), T).fired
+    assert rules.rule_many_users(sig(12, 4.0), Thresholds(max_chance=0.01)).fired
+
+
+def test_many_users_needs_the_count_to_be_unlikely_by_chance() -> None:
+    # 5 users against a mean of 1: P(X >= 5) ~ 0.0037, above the default 0.001.
+    assert not rules.rule_many_users(sig(5, 1.0), T).fired
+    assert rules.rule_many_users(sig(5, 1.0), Thresholds(max_chance=0.01)).fired
+
+
+def test_many_users_explains_with_numbers() -> None:
+    result = rules.rule_many_users(sig(8, 1.0), T)
+    assert "8 distinct users" in result.explanation
+    assert result.numbers["users"] == 8 and result.numbers["baseline"] == 1.0
+
+
+def test_the_24h_window_alone_never_counts_as_now() -> None:
+    windows = (WindowCount("24h", 50, 0.0, 3),)
+    assert not rules.rule_many_users(SignatureFacts("s", windows=windows), T).fired
+
+
+def test_upstream_spike_needs_rate_factor_and_users() -> None:
+    hot = UpstreamFacts("vista", calls=100, failures=40, users_failed=12, baseline_rate=0.01)
+    assert rules.rule_upstream_spike(hot, T).fired
+    few = UpstreamFacts("vista", calls=100, failures=40, users_failed=9, baseline_rate=0.01)
+    assert not rules.rule_upstream_spike(few, T).fired
+    low = UpstreamFacts("vista", calls=100, failures=4, users_failed=20, baseline_rate=0.001)
+    assert not rules.rule_upstream_spike(low, T).fired  # 4% is under the 5% floor
+    usual = UpstreamFacts("vista", calls=100, failures=40, users_failed=20, baseline_rate=0.2)
+    assert not rules.rule_upstream_spike(usual, T).fired  # 2x only
+
+
+def test_security_rules_fire_at_their_counts() -> None:
+    assert rules.rule_session_reads_many(SecurityFacts(patients_read=3), T).fired
+    assert not rules.rule_session_reads_many(SecurityFacts(patients_read=2), T).fired
+    assert rules.rule_signin_anomaly(SecurityFacts(signin_addresses=3), T).fired
+    assert not rules.rule_signin_anomaly(SecurityFacts(signin_addresses=2), T).fired
+
+
+def test_protected_data_is_a_note_unless_turned_on() -> None:
+    leak = sig(1, 0.0, first_seen=NOW - timedelta(hours=1), protected_share=1.0)
+    note = rules.rule_protected_data(leak, T, NOW)
+    assert note.fired and note.advisory and not note.decides
+    strict = rules.rule_protected_data(leak, Thresholds(protected_data_escalates=True), NOW)
+    assert strict.decides
+    old = sig(1, 0.0, first_seen=NOW - timedelta(days=3), protected_share=1.0)
+    assert not rules.rule_protected_data(old, T, NOW).fired
+
+
+def test_after_version_change_window_and_sharing() -> None:
+    change = NOW - timedelta(hours=1)
+    close = sig(6, 0.0, first_seen=change + timedelta(minutes=30), version_change_at=change)
+    assert rules.rule_after_version_change(close, T).fired
+    late = sig(6, 0.0, first_seen=change + timedelta(minutes=31), version_change_at=change)
+    assert not rules.rule_after_version_change(late, T).fired
+    alone = sig(2, 0.0, first_seen=change + timedelta(minutes=5), version_change_at=change)
+    assert not rules.rule_after_version_change(alone, T).fired  # one user's own problem
+
+
+def test_spans_areas_recurring_and_no_root_cause() -> None:
+    wide = sig(6, 0.0, areas=("account", "medications", "secure_messaging"), user_events=2)
+    assert rules.rule_spans_areas(wide, T).fired
+    assert not rules.rule_spans_areas(sig(6, 0.0, areas=("account",), user_events=2), T).fired
+    assert rules.rule_recurring(sig(6, 0.0, days_seen=3, user_days=2), T).fired
+    assert not rules.rule_recurring(sig(6, 0.0, days_seen=3, user_days=1), T).fired
+    assert rules.rule_no_root_cause(72.0, T).fired
+    assert not rules.rule_no_root_cause(71.9, T).fired
+    assert not rules.rule_no_root_cause(None, T).fired
+
+
+def test_confined_to_user() -> None:
+    assert rules.rule_confined((sig(1, 0.0, other_users_24h=0),)).fired
+    assert not rules.rule_confined((sig(1, 0.0, other_users_24h=1),)).fired
+    assert not rules.rule_confined(()).fired
+
+
+def test_decision_order() -> None:
+    crowd = sig(12, 1.0, other_users_24h=11)
+    assert recommend(CaseFacts(signatures=(crowd,))).target == "monitoring"
+    security = CaseFacts(signatures=(crowd,), security=SecurityFacts(patients_read=5))
+    assert recommend(security).deciding == ("session_reads_many",)
+    change = NOW - timedelta(minutes=20)
+    deployed = sig(
+        12, 1.0, first_seen=change + timedelta(minutes=1), version_change_at=change,
+        endpoint_share=0.1, other_users_24h=11,
+    )  # fmt: skip
+    assert recommend(CaseFacts(signatures=(deployed,))).target == "investigator"
+    outage = SignatureFacts(**{**deployed.__dict__, "endpoint_share": 0.9})
+    assert recommend(CaseFacts(signatures=(outage,))).target == "monitoring"
+    lonely = sig(1, 0.0, other_users_24h=0)
+    decided = recommend(CaseFacts(signatures=(lonely,)))
+    assert (decided.target, decided.deciding) == ("tier3", ("confined_to_user",))
+    assert recommend(CaseFacts(signatures=(lonely,), hotfix_needed=True)).target == "monitoring"
+
+
+def test_thresholds_from_mapping_validates() -> None:
+    assert Thresholds.from_mapping({"min_users": 7}).min_users == 7
+    with pytest.raises(ValueError, match="unknown threshold"):
+        Thresholds.from_mapping({"min_user": 7})
+    with pytest.raises(ValueError, match="number"):
+        Thresholds.from_mapping({"min_users": "7"})
+    with pytest.raises(ValueError, match="true or false"):
+        Thresholds.from_mapping({"protected_data_escalates": 1})
+
+
+def _oracle_tail(mean: float, at_least: int) -> float:
+    return 1.0 - sum(math.exp(-mean) * mean**k / math.factorial(k) for k in range(at_least))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=0.01, max_value=30), st.integers(min_value=0, max_value=60))
+def test_poisson_tail_matches_the_textbook_sum(mean: float, at_least: int) -> None:
+    assert poisson_tail(mean, at_least) == pytest.approx(
+        max(0.0, _oracle_tail(mean, at_least)), abs=1e-9
+    )
