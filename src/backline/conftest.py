@@ -93,6 +93,25 @@ def nobody(make_person: Callable[[str], User]) -> User:
 
 
 @pytest.fixture(autouse=True)
+def default_sla_policies(request: pytest.FixtureRequest) -> None:
+    """Keep the migration's default calendars and SLA policies in place for database tests.
+
+    A transactional test empties every table when it ends, migration data included; without this,
+    whichever test runs next in that process would find no SLA policy.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from backline.calendars.models import Calendar
+    from backline.tickets.defaults import install_defaults
+    from backline.tickets.models import SlaPolicy
+
+    install_defaults(Calendar, SlaPolicy)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Argon2 is deliberately slow; tests hash dozens of persona passwords, so use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

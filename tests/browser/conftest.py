@@ -30,6 +30,16 @@ CHROMIUM_ARGS = [
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 
 
+@pytest.fixture(autouse=True)
+def default_sla_policies(transactional_db: Any) -> None:
+    """Transactional tests empty the tables, migration data included: put the defaults back."""
+    from backline.calendars.models import Calendar
+    from backline.tickets.defaults import install_defaults
+    from backline.tickets.models import SlaPolicy
+
+    install_defaults(Calendar, SlaPolicy)
+
+
 @pytest.fixture
 def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A headless Debian chromium (skipped when it is not installed)."""

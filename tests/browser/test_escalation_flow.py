@@ -23,7 +23,7 @@ from backline.tickets.models import SlaPolicy, Ticket
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "a-long-browser-test-password"

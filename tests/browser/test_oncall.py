@@ -28,7 +28,7 @@ from backline.tickets import services as tickets
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "a-long-browser-test-password"

@@ -29,7 +29,7 @@ from backline.workbench.tests.conftest import ICN_A, T0, UUID_A, UUID_B, sample_
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "a-long-browser-test-password"

@@ -134,17 +134,20 @@ def test_quiet_hours_hold_messages_back_except_for_critical(
     on_call: dict[Role, services.OnCallNow],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from datetime import time
 
     erin.time_zone = "UTC"
     erin.save()
-    # A window that contains every moment of the day except the last minute: always quiet now.
+    # A window from an hour ago to two hours ahead (it may span midnight): quiet now, whatever
+    # the time of day the test runs.
+    from django.utils import timezone as django_timezone
+
+    now = django_timezone.now()
     NotificationRule.objects.create(
         user=erin,
         event="escalated_tier3",
         channels=["slack"],
-        quiet_start=time(0, 0),
-        quiet_end=time(23, 59),
+        quiet_start=(now - timedelta(hours=1)).time().replace(microsecond=0),
+        quiet_end=(now + timedelta(hours=2)).time().replace(microsecond=0),
     )
     on_call[Role.TIER3] = services.OnCallNow(person=erin, in_coverage=True)
     quiet = escalate(sam, tier3_context, django_capture_on_commit_callbacks)
