@@ -562,6 +562,9 @@ def ticket_resolve(
         },
     )
     _notify_changed(ticket, "resolved", actor)
+    from backline.tickets.tasks import schedule_auto_close
+
+    schedule_auto_close(ticket=ticket)
     return ticket
 
 
