@@ -1,15 +1,23 @@
 """The log store at scale: ingest rate, size per million events, and five investigation queries.
 
 Usage: python bench/logs_bench.py [--events 10000000] [--days 7] [--runs 20] [--brute-runs 2]
-                                  [--out-dir bench/out] [--keep]
+                                  [--ingest-runs 3] [--slice 2000000] [--out-dir bench/out] [--keep]
 
 Steps: simulate about --events events over --days (``write_jsonl``) into --out-dir, ingest them
 into a fresh store with ``import_file`` (the path ``backline logs import`` takes), then time the
 five queries of issue 5 three ways in the same run:
 
-- Backline: through ``DuckDBSource`` (query language compiled to SQL, the store's cached reader),
-- SQL: hand-written DuckDB SQL on a persistent read-only connection to the same file,
+- Backline: through ``DuckDBSource`` (query language compiled to SQL, the store's cached reader,
+  results as ``LogEvent`` / ``FacetValue`` / ``GroupValues``),
+- SQL: hand-written DuckDB SQL on a persistent read-only connection to the same file, doing the
+  same work: the same columns, filters, ordering (searches: ``ts, rowid`` descending), limits
+  (searches fetch ``limit + 1`` rows, as the pager does) and ``fetchall()`` into Python tuples,
 - brute force: ``grep -F`` over the JSON lines, then Python ``json.loads`` on what grep kept.
+
+Ingest is also measured on the first --slice lines, --ingest-runs times with and without error
+signatures (alternating, median reported), with the load average and the process CPU time. The
+signature hook here is the pattern miner in memory (``TemplateMiner``); the Django hook adds one
+small transaction per load to save the miner state and the touched templates.
 
 ``now`` is fixed inside the simulated week (Thursday 14:00 Eastern) so "last hour" has traffic.
 Prints a Markdown report (machine, numbers, ratios) for docs/benchmarks.md. Deletes the JSON and the
@@ -22,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,9 +45,10 @@ from typing import Any
 import duckdb
 
 from backline.logs.duckdb_source import DuckDBSource
-from backline.logs.ingest import import_file
+from backline.logs.ingest import SignatureHook, import_file
 from backline.logs.simulate import DEFAULT_START, SimulationConfig, all_scenarios, write_jsonl
 from backline.logs.store import forget_store, open_store
+from backline.patterns.miner import TemplateMiner
 
 PHRASE = "Prescription service error"
 
@@ -67,6 +77,39 @@ def _grep(path: Path, needle: str) -> Iterator[dict[str, Any]]:
     process.wait()
 
 
+def _miner_hook() -> SignatureHook:
+    miner = TemplateMiner()
+
+    def hook(messages: list[str]) -> list[str]:
+        ids = [miner.add(message).template_id for message in messages]
+        return [miner.resolve(template_id) for template_id in ids]
+
+    return hook
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _ingest_once(
+    path: Path, store_dir: Path, hook: SignatureHook | None
+) -> tuple[int, float, float, float]:
+    """(events, wall seconds, CPU seconds, 1-minute load before) of one import into a new store."""
+    shutil.rmtree(store_dir, ignore_errors=True)
+    store = open_store(store_dir / "logs.duckdb")
+    load = os.getloadavg()[0]
+    cpu = _cpu_seconds()
+    began = time.perf_counter()
+    result = import_file(store, path, signature_hook=hook)
+    wall = time.perf_counter() - began
+    cpu = _cpu_seconds() - cpu
+    assert not result.bad, result.bad[:3]
+    forget_store(store_dir / "logs.duckdb")
+    shutil.rmtree(store_dir, ignore_errors=True)
+    return result.events, wall, cpu, load
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -78,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--brute-runs", type=int, default=2)
+    parser.add_argument("--ingest-runs", type=int, default=3)
+    parser.add_argument("--slice", type=int, default=2_000_000, help="lines for ingest repeats")
     parser.add_argument("--out-dir", type=Path, default=Path("bench/out"))
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
@@ -99,11 +144,35 @@ def main(argv: list[str] | None = None) -> int:
     summary = write_jsonl(config, jsonl)
     print(f"simulated {summary.events} events, {summary.bytes / 1e9:.2f} GB", file=sys.stderr)
 
+    # Ingest repeats on a slice, with and without signatures, alternating so that a busy spell
+    # on the shared machine hits both.
+    piece = out_dir / "logs_bench_slice.jsonl"
+    with open(jsonl, "rb") as source_lines, open(piece, "wb") as sliced:
+        for number, line in enumerate(source_lines):
+            if number >= args.slice:
+                break
+            sliced.write(line)
+    repeats: dict[str, list[tuple[int, float, float, float]]] = {"without": [], "with": []}
+    for _ in range(args.ingest_runs):
+        for variant in ("without", "with"):
+            hook = _miner_hook() if variant == "with" else None
+            repeats[variant].append(_ingest_once(piece, out_dir / "logs_bench_slice_store", hook))
+            events, wall, cpu, load = repeats[variant][-1]
+            print(
+                f"slice ingest {variant} signatures: {events / wall:,.0f}/s wall, "
+                f"cpu {cpu:.1f}s, load {load:.1f}",
+                file=sys.stderr,
+            )
+    piece.unlink(missing_ok=True)
+
     store = open_store(store_dir / "logs.duckdb")
     load1 = os.getloadavg()[0]
+    cpu_before = _cpu_seconds()
     began = time.perf_counter()
     loaded = import_file(store, jsonl)
     ingest_seconds = time.perf_counter() - began
+    ingest_cpu = _cpu_seconds() - cpu_before
+    load_after = os.getloadavg()[0]
     assert not loaded.bad, loaded.bad[:3]
     size = (store_dir / "logs.duckdb").stat().st_size
     print(f"ingested in {ingest_seconds:.1f}s", file=sys.stderr)
@@ -120,24 +189,48 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     direct = duckdb.connect(str(store_dir / "logs.duckdb"), read_only=True)
-    user = direct.execute(
+    top = direct.execute(
         "SELECT user_id FROM events WHERE ts >= ? AND ts < ? AND user_id IS NOT NULL "
         "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
         [naive["day"], naive["now"]],
-    ).fetchone()[0]
+    ).fetchone()
+    assert top is not None
+    user = top[0]
     source = DuckDBSource(store)
+
+    columns = (
+        "ts, service, host, status, message, user_id, request_id, trace_id, http_method, path, "
+        "status_code, duration_ms, upstream, facility, data_source, error_code, version, "
+        "signature, attrs, rowid"
+    )
+
+    def page_sql(where: str, limit: int) -> str:
+        # The same page the pager fetches: all columns, newest first, one extra row to know
+        # whether there is a next page.
+        return (
+            f"SELECT {columns} FROM events WHERE ts >= ? AND ts < ? AND {where} "
+            f"ORDER BY ts DESC, rowid DESC LIMIT {limit + 1}"
+        )
+
+    def page_key(rows: list[tuple[Any, ...]], limit: int) -> list[tuple[Any, ...]]:
+        return [(row[0], row[6], row[4]) for row in rows[:limit]]
+
+    def events_key(events: list[Any]) -> list[tuple[Any, ...]]:
+        return [
+            (e.ts.replace(tzinfo=None), e.columns.get("request_id"), e.columns.get("message"))
+            for e in events
+        ]
 
     queries: dict[str, dict[str, Callable[[], Any]]] = {
         "a. one user's events, 24 h": {
-            "backline": lambda: len(
+            "backline": lambda: events_key(
                 source.search(f"@user_uuid:{user}", day, now, limit=1000).events
             ),
-            "sql": lambda: len(
+            "sql": lambda: page_key(
                 direct.execute(
-                    "SELECT * FROM events WHERE user_id = ? AND ts >= ? AND ts < ? "
-                    "ORDER BY ts DESC LIMIT 1000",
-                    [user, naive["day"], naive["now"]],
-                ).fetchall()
+                    page_sql("user_id = ?", 1000), [naive["day"], naive["now"], user]
+                ).fetchall(),
+                1000,
             ),
             "brute": lambda: sum(
                 1
@@ -146,17 +239,16 @@ def main(argv: list[str] | None = None) -> int:
             ),
         },
         "b. errors by service, last hour": {
-            "backline": lambda: sorted(
+            "backline": lambda: [
                 (v.value, v.count)
                 for v in source.facets("status:error", hour, now, fields=["service"])["service"]
-            ),
-            "sql": lambda: sorted(
-                direct.execute(
-                    "SELECT service, count(*) FROM events WHERE status = 'error' AND ts >= ? AND ts < ? "
-                    "GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
-                    [naive["hour"], naive["now"]],
-                ).fetchall()
-            ),
+            ],
+            "sql": lambda: direct.execute(
+                "SELECT service, count(*) AS n FROM events "
+                "WHERE ts >= ? AND ts < ? AND status = 'error' "
+                "GROUP BY 1 ORDER BY n DESC, service NULLS LAST LIMIT 10",
+                [naive["hour"], naive["now"]],
+            ).fetchall(),
             "brute": lambda: sorted(
                 Counter(
                     e.get("service")
@@ -166,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         },
         "c. distinct users per error code, 30 min": {
-            "backline": lambda: sorted(
+            "backline": lambda: [
                 (r.group, int(r.values["distinct"] or 0))
                 for r in source.count_distinct(
                     "status:error",
@@ -176,42 +268,47 @@ def main(argv: list[str] | None = None) -> int:
                     group_by="@error_code",
                     limit=1000,
                 )
-            ),
-            "sql": lambda: sorted(
-                direct.execute(
-                    "SELECT error_code, count(DISTINCT user_id) FROM events WHERE status = 'error' "
-                    "AND ts >= ? AND ts < ? AND user_id IS NOT NULL GROUP BY 1",
+            ],
+            "sql": lambda: [
+                (row[0], int(row[1]))
+                for row in direct.execute(
+                    "SELECT error_code, count(DISTINCT user_id), count(*) AS n FROM events "
+                    "WHERE ts >= ? AND ts < ? AND status = 'error' AND user_id IS NOT NULL "
+                    "GROUP BY 1 ORDER BY n DESC, error_code NULLS LAST LIMIT 1000",
                     [naive["half"], naive["now"]],
                 ).fetchall()
-            ),
+            ],
             "brute": lambda: _distinct_brute(jsonl, half, now),
         },
         "d. free-text phrase, 24 h": {
-            "backline": lambda: len(source.search(f'"{PHRASE}"', day, now, limit=50).events),
-            "sql": lambda: len(
+            "backline": lambda: events_key(source.search(f'"{PHRASE}"', day, now, limit=50).events),
+            "sql": lambda: page_key(
                 direct.execute(
-                    "SELECT * FROM events WHERE message ILIKE ? AND ts >= ? AND ts < ? "
-                    "ORDER BY ts DESC LIMIT 50",
-                    [f"%{PHRASE}%", naive["day"], naive["now"]],
-                ).fetchall()
+                    page_sql("message ILIKE ?", 50),
+                    [naive["day"], naive["now"], f"%{PHRASE}%"],
+                ).fetchall(),
+                50,
             ),
             "brute": lambda: min(
                 50, sum(1 for e in _grep(jsonl, PHRASE) if _iso(day) <= e["timestamp"] < _iso(now))
             ),
         },
         "e. p95 duration by facility, 24 h": {
-            "backline": lambda: len(
-                source.percentiles(
+            "backline": lambda: [
+                (r.group, r.values["p95"])
+                for r in source.percentiles(
                     "*", day, now, field="@duration_ms", ps=(95,), group_by="facility", limit=1000
                 )
-            ),
-            "sql": lambda: len(
-                direct.execute(
-                    "SELECT facility, quantile_cont(duration_ms, 0.95) FROM events "
-                    "WHERE ts >= ? AND ts < ? AND duration_ms IS NOT NULL GROUP BY 1",
+            ],
+            "sql": lambda: [
+                (row[0], row[1][0])
+                for row in direct.execute(
+                    "SELECT facility, quantile_cont(duration_ms, [0.95]), count(*) AS n "
+                    "FROM events WHERE ts >= ? AND ts < ? AND duration_ms IS NOT NULL "
+                    "GROUP BY 1 ORDER BY n DESC, facility NULLS LAST LIMIT 1000",
                     [naive["day"], naive["now"]],
                 ).fetchall()
-            ),
+            ],
             "brute": lambda: _p95_brute(jsonl, day, now),
         },
     }
@@ -243,8 +340,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.append("")
     report.append(
-        f"- Ingest: {loaded.events:,} events in {ingest_seconds:.1f} s = **{loaded.events / ingest_seconds:,.0f} events/s**"
+        f"- Ingest, all {loaded.events:,} events, no signatures: {ingest_seconds:.1f} s = "
+        f"**{loaded.events / ingest_seconds:,.0f} events/s** wall; process CPU {ingest_cpu:.1f} s "
+        f"({loaded.events / ingest_cpu:,.0f} events per CPU-second); load average "
+        f"{load1:.1f} before, {load_after:.1f} after"
     )
+    for variant, runs in repeats.items():
+        if not runs:
+            continue
+        rates = [events / wall for events, wall, _, _ in runs]
+        per_cpu = [events / cpu for events, _, cpu, _ in runs]
+        loads = ", ".join(f"{load:.1f}" for *_, load in runs)
+        report.append(
+            f"- Ingest of the first {runs[0][0]:,} events, {variant} signatures, {len(runs)} runs: "
+            f"median **{statistics.median(rates):,.0f} events/s** wall "
+            f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}); "
+            f"median {statistics.median(per_cpu):,.0f} events per CPU-second; load averages {loads}"
+        )
     report.append(
         f"- Store size: {size / 1e9:.2f} GB = {size / 1e6 / (loaded.events / 1e6):.0f} MB per million events"
     )

@@ -2,7 +2,10 @@
 
 Owns the SQL of searches and aggregations. SQL text is built only from constants, column names in
 ``schema.COLUMNS`` and the compiler's placeholders; every user value (query values, JSON paths,
-times, limits) is a ``?`` parameter. Framework-free.
+times) is a ``?`` parameter. Two kinds of number are written into the SQL instead, after being
+forced to ``int`` or ``float`` and range-checked here: row limits and percentile fractions. A
+``LIMIT ?`` keeps DuckDB from planning ``ORDER BY ... LIMIT`` as a top-N (measured: 30% slower
+on a grouped percentile), and a literal cannot carry anything but a number. Framework-free.
 
 Paging uses a keyset cursor ``(ts, rowid)``: stable while events are added, because new rows never
 sort between two rows already returned for a window that ended in the past. (A retention prune in
@@ -69,6 +72,8 @@ def _field_sql(name: str, *, numeric: bool = False) -> tuple[str, list[object]]:
 
 
 def _clamp(limit: int, maximum: int) -> int:
+    """``limit`` as a plain ``int`` in ``[1, maximum]``; safe to write into SQL text."""
+    limit = int(limit)
     if limit < 1:
         raise ValueError("limit must be at least 1")
     return min(limit, maximum)
@@ -133,9 +138,9 @@ class DuckDBSource:
             params += [after_ts, after_ts, after_row]
         sql = (
             f"SELECT {_SELECT_EVENT} FROM events WHERE {where} "  # noqa: S608 - constants only
-            f"ORDER BY ts {direction}, rowid {direction} LIMIT ?"
+            f"ORDER BY ts {direction}, rowid {direction} LIMIT {limit + 1}"
         )
-        rows = self._rows(sql, [*params, limit + 1])
+        rows = self._rows(sql, params)
         more = len(rows) > limit
         rows = rows[:limit]
         # Wrapping a fetched tuple is all the per-row Python work: the columns dict and the
@@ -165,9 +170,9 @@ class DuckDBSource:
             expression, field_params = _field_sql(name)
             sql = (
                 f"SELECT {expression} AS value, count(*) AS n FROM events "  # noqa: S608
-                f"WHERE {where} GROUP BY 1 ORDER BY n DESC, value NULLS LAST LIMIT ?"
+                f"WHERE {where} GROUP BY 1 ORDER BY n DESC, value NULLS LAST LIMIT {limit}"
             )
-            rows = self._rows(sql, [*field_params, *params, limit])
+            rows = self._rows(sql, [*field_params, *params])
             result[name] = [FacetValue(value=row[0], count=int(row[1])) for row in rows]
         return result
 
@@ -196,12 +201,13 @@ class DuckDBSource:
         sql = (
             f"WITH matched AS (SELECT time_bucket(?, ts) AS bucket, {expression} AS grp "  # noqa: S608
             f"FROM events WHERE {where}), "
-            "top AS (SELECT grp FROM matched GROUP BY grp ORDER BY count(*) DESC, grp LIMIT ?) "
+            "top AS (SELECT grp FROM matched GROUP BY grp ORDER BY count(*) DESC, grp "
+            f"LIMIT {_clamp(limit, MAX_GROUPS)}) "
             "SELECT bucket, grp, count(*) FROM matched WHERE grp IN (SELECT grp FROM top) "
             "OR (grp IS NULL AND EXISTS (SELECT 1 FROM top WHERE grp IS NULL)) "
             "GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST"
         )
-        rows = self._rows(sql, [interval, *field_params, *params, _clamp(limit, MAX_GROUPS)])
+        rows = self._rows(sql, [interval, *field_params, *params])
         return [Bucket(start=_aware(row[0]), group=row[1], count=int(row[2])) for row in rows]
 
     def percentiles(
@@ -219,13 +225,13 @@ class DuckDBSource:
         if not ps or any(not 0 <= p <= 100 for p in ps):
             raise ValueError("percentiles must be between 0 and 100")
         value_sql, value_params = _field_sql(field, numeric=True)
-        fractions = [p / 100 for p in ps]
+        fractions = ", ".join(repr(float(p) / 100) for p in ps)
         rows = self._aggregate(
             query,
             start,
             end,
-            f"quantile_cont({value_sql}, ?)",
-            [*value_params, fractions],
+            f"quantile_cont({value_sql}, [{fractions}])",
+            value_params,
             group_by,
             limit,
             value_sql,
@@ -299,11 +305,10 @@ class DuckDBSource:
         group_sql, group_params = _field_sql(group_by)
         sql = (
             f"SELECT {group_sql} AS grp, {aggregate_sql}, count(*) AS n FROM events "  # noqa: S608
-            f"WHERE {where} GROUP BY 1 ORDER BY n DESC, grp NULLS LAST LIMIT ?"
+            f"WHERE {where} GROUP BY 1 ORDER BY n DESC, grp NULLS LAST "
+            f"LIMIT {_clamp(limit, MAX_GROUPS)}"
         )
-        rows = self._rows(
-            sql, [*group_params, *aggregate_params, *params, _clamp(limit, MAX_GROUPS)]
-        )
+        rows = self._rows(sql, [*group_params, *aggregate_params, *params])
         return [(row[0], row[1]) for row in rows]
 
 

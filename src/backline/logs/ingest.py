@@ -8,7 +8,12 @@ Speed comes from parsing each line once in DuckDB (``read_ndjson_objects`` and o
 ``json_extract_string``) instead of in Python. ``attrs`` is the object with the first path of each
 column removed (``json_merge_patch`` with nulls): that path always wins when present, so removing it
 loses nothing. A value that came from a later path (``hostname`` when ``host`` is absent) stays in
-``attrs`` as well, so nothing is lost either.
+``attrs`` as well, so nothing is lost either. ``status`` is stored as its canonical level
+(``schema.canonical_status``, Datadog's status remapper); a raw value that differs from its level
+is kept in ``attrs.raw_status``.
+
+Error signatures: ``apply_signatures`` gives the warn-and-above rows of one load their template
+id, calling the hook once with each distinct message.
 
 Bad lines: the fast path loads a whole file in one statement. When that fails (broken JSON) or
 leaves rows without a timestamp (not an object, no readable timestamp), the transaction is rolled
@@ -357,6 +362,23 @@ def load_spooled(
     for file in files:
         file.unlink(missing_ok=True)
     return inserted
+
+
+def canonicalise_statuses(store: LogStore) -> int:
+    """Migrate a store written before statuses were canonical at ingest; return rows changed.
+
+    Each non-canonical status becomes its level and the raw value moves to ``attrs.raw_status``,
+    exactly as the ingest does now. Safe to run twice (the second run changes nothing).
+    """
+    level = schema.canonical_status_sql("status")
+    key = schema.RAW_STATUS_ATTRIBUTE
+    with store.write() as connection:
+        row = connection.execute(
+            f"UPDATE events SET status = {level}, "  # noqa: S608 - schema constants only
+            f"attrs = json_merge_patch(coalesce(attrs, '{{}}'), json_object('{key}', status)) "
+            f"WHERE status IS NOT NULL AND status <> {level}"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 # Levels whose events get an error signature: warn and above. Signing only these keeps the

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backline.logs.ingest import import_file, load_spooled
+from backline.logs.ingest import canonicalise_statuses, import_file, load_spooled
 from backline.logs.store import LogStore, open_store
 from backline.logs.tests.conftest import event, write_lines
 
@@ -183,6 +183,23 @@ def test_status_is_stored_canonical_and_the_raw_spelling_kept(
         ("m8", "debug", "7"),  # a syslog severity sent as a number
         ("m10", "emergency", "FATAL"),
     ]
+
+
+def test_a_store_written_before_canonical_statuses_is_migrated(
+    store: LogStore, tmp_path: Path
+) -> None:
+    lines = [event(f"2025-01-06T05:00:0{i}Z", f"m{i}") for i in range(3)]
+    import_file(store, write_lines(tmp_path / "old.jsonl", lines))
+    with store.write() as connection:  # what an older ingest stored: the raw spelling
+        connection.execute("UPDATE events SET status = 'ERROR' WHERE message = 'm0'")
+        connection.execute("UPDATE events SET status = '4' WHERE message = 'm1'")
+    assert canonicalise_statuses(store) == 2
+    assert canonicalise_statuses(store) == 0
+    rows = _rows(
+        store,
+        "SELECT message, status, json_extract_string(attrs, '$.raw_status') FROM events",
+    )
+    assert sorted(rows) == [("m0", "error", "ERROR"), ("m1", "warn", "4"), ("m2", "info", None)]
 
 
 def test_spool_files_load_exactly_once(store: LogStore, tmp_path: Path) -> None:

@@ -60,6 +60,9 @@ class Command(BaseCommand):
         prune.add_argument("--days", type=int, default=None)
 
         commands.add_parser("flush", help="load waiting intake spool files now")
+        commands.add_parser(
+            "migrate", help="canonicalise the statuses of a store written before they were"
+        )
 
         key = commands.add_parser("key", help="ingest keys for POST /api/v2/logs")
         key_actions = key.add_subparsers(dest="key_action", required=True)
@@ -92,6 +95,11 @@ class Command(BaseCommand):
             from backline.logs.tasks import flush_spool
 
             self.stdout.write(f"Loaded {flush_spool()} event(s) from the spool.")
+        elif action == "migrate":
+            from backline.logs.ingest import canonicalise_statuses
+
+            changed = canonicalise_statuses(services.get_store())
+            self.stdout.write(f"Canonicalised the status of {changed} event(s).")
         elif action == "key":
             self._key(options)
 
