@@ -27,7 +27,7 @@ from backline.notify.tests.servers import FakeHttpServer, Reply, pagerduty_ok
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
