@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backline.accounts.models import User
-from backline.accounts.permissions import Action, can, require
+from backline.accounts.permissions import Action, require
 from backline.audit.masking import LOG_PROTECTED_PATHS, log_redactor, redact_log_fields
 from backline.audit.services import audit_record
 from backline.errors import InvalidInput, NotFound
@@ -130,8 +130,14 @@ def ingest_key_check(raw: str) -> IngestKey | None:
 
 
 def _sees_identifiers(user: User) -> bool:
-    """Tier 3 and up (identifier reveal) see raw events; Tier 2 sees identifiers masked."""
-    return can(user, Action.IDENTIFIER_REVEAL)
+    """The generic log API always masks identifiers, whatever the role.
+
+    Unmasked views exist only through the workbench checkpoint (``workbench.services.log_access``),
+    which needs the ticket being worked (and unmasks only that ticket's user) or an admin's typed
+    reason. Keeping this one rule here means a Tier 3 token can never pull raw patient data in
+    bulk without saying why.
+    """
+    return False
 
 
 def _mask_event(event: LogEvent) -> LogEvent:

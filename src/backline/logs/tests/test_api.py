@@ -39,6 +39,10 @@ def logs(var_dir: Path) -> list[dict[str, Any]]:
 Api = Callable[[str], ApiClient]
 
 
+USER = "0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c"
+ICN = "1012345678V123456"
+
+
 @pytest.mark.parametrize("who", ["tina", "nobody"])
 def test_tier1_and_people_without_roles_see_no_logs(api_as: Api, logs: Any, who: str) -> None:
     for path in ("logs/search", "logs/facets", "logs/timeseries"):
@@ -46,24 +50,21 @@ def test_tier1_and_people_without_roles_see_no_logs(api_as: Api, logs: Any, who:
     assert not AuditEvent.objects.filter(action="logs.search").exists()
 
 
-def test_tier3_sees_raw_events_and_the_search_is_audited(api_as: Api, logs: Any) -> None:
+def test_tier3_sees_masked_events_too_and_the_search_is_audited(api_as: Api, logs: Any) -> None:
+    # Unmasking needs a ticket (the workbench checkpoint); the bulk API never unmasks.
     response = api_as("erin").get("logs/search", query="status:error", **{"from": "now-1h"})
     assert response.status_code == 200, response.content
     events = response.json()["events"]
     assert len(events) == 5
-    assert events[0]["user_id"] == "0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c"
-    assert events[0]["attrs"]["payload"]["icn"] == "1012345678V123456"
+    assert events[0]["user_id"] == log_redactor().token("UUID", USER)
+    assert events[0]["attrs"]["payload"]["icn"] == log_redactor().token("ICN", ICN)
     row = AuditEvent.objects.get(action="logs.search")
     assert (row.actor.username, row.query, row.result_count, row.unmasked) == (
         "erin",
         "status:error",
         5,
-        True,
+        False,
     )
-
-
-USER = "0f8c1a9e-1111-4c2b-9a6e-5d1f2e3a4b5c"
-ICN = "1012345678V123456"
 
 
 def test_tier2_sees_identifiers_masked(api_as: Api, logs: Any) -> None:
@@ -87,11 +88,11 @@ def test_tier2_sees_identifiers_masked(api_as: Api, logs: Any) -> None:
     assert AuditEvent.objects.filter(action="logs.search", unmasked=False).count() == 2
 
 
-def test_tier3_facets_are_raw(api_as: Api, logs: Any) -> None:
+def test_tier3_facets_are_masked(api_as: Api, logs: Any) -> None:
     facets = api_as("erin").get("logs/facets", fields="@user_uuid,message", **{"from": "now-1h"})
     values = facets.json()["facets"]
-    assert values["@user_uuid"] == [{"value": USER, "count": 10}]
-    assert all(v["value"].endswith(ICN) for v in values["message"])
+    assert values["@user_uuid"] == [{"value": log_redactor().token("UUID", USER), "count": 10}]
+    assert not any(ICN in v["value"] for v in values["message"])
 
 
 def test_syntax_errors_are_400_with_position_and_expected(api_as: Api, logs: Any) -> None:
