@@ -6,8 +6,10 @@ Running it twice changes nothing (people and tickets are looked up first).
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -247,3 +249,58 @@ def demo_tickets(people: dict[str, User]) -> int:
             )
         created += 1
     return created
+
+
+# -- the simulated health portal: a week of logs and the tickets its scenarios cause ------------
+
+DEMO_LOG_SEED = 2026
+DEMO_LOG_DAYS = 7
+DEMO_LOG_USERS = 1500
+DEMO_LOG_RATE = 1.0  # mean events per second: about 600,000 events for the week
+
+
+def demo_logs(
+    people: dict[str, User],
+    *,
+    now: datetime | None = None,
+    days: float = DEMO_LOG_DAYS,
+    users: int = DEMO_LOG_USERS,
+    rate: float = DEMO_LOG_RATE,
+) -> tuple[int, int]:
+    """Load a simulated week (ending now) into the log store, with every named scenario, and
+    escalate the tickets those scenarios cause from Tier 2 through the normal services.
+
+    Returns (events loaded, tickets escalated); (0, 0) when the store already holds events.
+    """
+    from backline.logs.ingest import import_file
+    from backline.logs.services import get_store, signature_hook
+    from backline.logs.simulate import SimulationConfig, all_scenarios, ticket_seeds, write_jsonl
+
+    store = get_store()
+    if store.count() > 0:
+        return 0, 0
+    now = now or timezone.now()
+    start = (now - timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    config = SimulationConfig(
+        seed=DEMO_LOG_SEED,
+        start=start,
+        days=days,
+        users=users,
+        events_per_second=rate,
+        scenarios=all_scenarios(),
+    )
+    with tempfile.TemporaryDirectory(prefix="backline-demo-") as folder:
+        path = Path(folder) / "week.jsonl"
+        write_jsonl(config, path)
+        loaded = import_file(store, path, signature_hook=signature_hook())
+    escalated = 0
+    for seed in ticket_seeds(config):
+        fields: dict[str, Any] = {
+            k: v for k, v in seed.items() if k not in {"scenario", "reported_at"}
+        }
+        for name in ("occurred_at", "occurred_until"):
+            fields[name] = datetime.fromisoformat(fields[name]) if fields.get(name) else None
+        ticket = services.ticket_create(actor=people["sam"], fields=fields, tier=2)
+        services.ticket_escalate(ticket=ticket, actor=people["sam"], to_tier=3)
+        escalated += 1
+    return loaded.events, escalated

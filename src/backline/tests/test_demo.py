@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -15,10 +17,18 @@ from backline.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
+SMALL = {"log_days": 1.0, "log_users": 300, "log_rate": 0.5}
+
+
+@pytest.fixture(autouse=True)
+def own_store(settings: Any, tmp_path: Path) -> None:
+    """Each test gets an empty log store of its own."""
+    settings.VAR_DIR = tmp_path
+
 
 def test_demo_loads_people_rotations_and_tickets_in_every_status() -> None:
     out = StringIO()
-    call_command("demo_load", stdout=out)
+    call_command("demo_load", stdout=out, **SMALL)
     for person in PEOPLE:
         user = User.objects.get(username=person.username)
         assert user.check_password(DEMO_PASSWORD)
@@ -27,6 +37,9 @@ def test_demo_loads_people_rotations_and_tickets_in_every_status() -> None:
     assert Rotation.objects.count() == 3
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert statuses == set(Status.values)  # every status, New to Canceled
+    # The simulated week: events in the store and one escalated ticket per scenario.
+    assert "Log events loaded: 0" not in out.getvalue()
+    assert "tickets escalated from the simulated scenarios: 6" in out.getvalue()
     assert (
         Ticket.objects.filter(timeline__kind="escalated").distinct().count()
         == Ticket.objects.count()
@@ -34,7 +47,7 @@ def test_demo_loads_people_rotations_and_tickets_in_every_status() -> None:
 
 
 def test_demo_twice_changes_nothing() -> None:
-    call_command("demo_load", stdout=StringIO())
+    call_command("demo_load", stdout=StringIO(), **SMALL)
     counts = (User.objects.count(), Ticket.objects.count(), Rotation.objects.count())
-    call_command("demo_load", stdout=StringIO())
+    call_command("demo_load", stdout=StringIO(), **SMALL)
     assert (User.objects.count(), Ticket.objects.count(), Rotation.objects.count()) == counts
