@@ -47,6 +47,9 @@ from backline.logs.simulate import (
 )
 from backline.logs.store import forget_store
 
+# The query language refuses queries over 10,000 characters; 150 quoted UUIDs stay under it.
+ATTRIBUTION_USERS = 150
+
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -59,7 +62,7 @@ def first_error(source: DuckDBSource, truth: ScenarioTruth) -> datetime | None:
         ip = truth.details["remote_ip"]
         query = f'@named_tags.remote_ip:"{ip}"'
     else:
-        users = " OR ".join(f'"{u}"' for u in truth.affected_user_uuids[:300])
+        users = " OR ".join(f'"{u}"' for u in truth.affected_user_uuids[:ATTRIBUTION_USERS])
         codes = {truth.error_code, str(truth.details.get("also_error_code", truth.error_code))}
         query = f"@user_uuid:({users}) @error_code:(" + " OR ".join(sorted(codes)) + ")"
     event = analysis.first_event(source, query, truth.start, end)
@@ -76,7 +79,7 @@ def attribute(
             if candidate.subject in truth.affected_user_uuids:
                 return truth.name
             continue
-        users = " OR ".join(f'"{u}"' for u in truth.affected_user_uuids[:300])
+        users = " OR ".join(f'"{u}"' for u in truth.affected_user_uuids[:ATTRIBUTION_USERS])
         query = f"@signature:{candidate.signature} @user_uuid:({users})"
         if analysis.count(source, query, max(truth.start, now - timedelta(minutes=30)), now):
             return truth.name

@@ -111,7 +111,9 @@ def area_of(path: str | None) -> str | None:
 
 
 def count(source: LogSource, query: str, start: datetime, end: datetime) -> int:
-    """Events matching ``query`` in ``[start, end)``."""
+    """Events matching ``query`` in ``[start, end)`` (0 for an empty window)."""
+    if end <= start:
+        return 0
     buckets = source.timeseries(query, start, end, interval=end - start)
     return sum(b.count for b in buckets)
 
