@@ -4,18 +4,26 @@ Usage: .venv/bin/python bench/miner_bench.py [LOGHUB_2K_DIR] [--repeat N]
 
 LOGHUB_2K_DIR defaults to ../shared/benchdata/loghub-2k relative to the repository root; each
 sub-folder NAME holds NAME_2k.log_structured_corrected.csv (Content is mined, EventId is the
-ground truth). Both miners see the same lines in the same process. Throughput is warm: each
-miner first mines the corpus once untimed, then each timed run uses a fresh miner and the best
-of N runs is kept (the two miners' runs alternate, so background load hits both alike).
-Grouping accuracy does not depend on timing and is the same on every run. The last two
-columns time our miner on a second pass over lines it has already seen (see steady_throughput).
+ground truth), so any other Loghub corpus in that layout can be measured the same way.
+
+Both miners see the same lines in the same process. Each miner first mines the corpus once
+untimed (this also gives the grouping accuracy, which does not depend on timing). Then N
+rounds: in each round both miners mine the corpus once, each with a fresh miner, one right
+after the other, the order swapping every round (A B, B A, A B, ...), so a change of the
+machine's load hits both sides of a round alike. The ratio is taken per round (our lines/s
+over drain3's in the same round) and reported as min / median / max over the rounds; the
+lines/s columns are medians. The machine is shared, so the load average is printed before
+and after each corpus. The last two columns time our miner on a second pass over lines it has
+already seen (see steady_throughput), against drain3's median.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Callable, Hashable
@@ -75,12 +83,12 @@ def steady_throughput(lines: list[str]) -> float:
     return len(lines) / (time.perf_counter() - start)
 
 
-def _cells(row: tuple[float, ...] | list[float]) -> str:
-    ga_ours, ga_drain, ours, drain, ratio, steady, steady_ratio = row
-    return (
-        f"{ga_ours:.3f} | {ga_drain:.3f} | {ours:,.0f} | {drain:,.0f} | {ratio:.2f}x | "
-        f"{steady:,.0f} | {steady_ratio:.2f}x |"
-    )
+def load() -> str:
+    """The 1, 5 and 15 minute load averages, as text."""
+    try:
+        return " ".join(f"{value:.1f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def machine() -> str:
@@ -92,9 +100,21 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import os
-
     return f"{os.cpu_count()} CPUs, {cpu}, Python {platform.python_version()}"
+
+
+def rounds(lines: list[str], repeat: int) -> tuple[list[float], list[float]]:
+    """Lines/s of ours and of drain3 in each of `repeat` paired rounds (order alternating)."""
+    ours: list[float] = []
+    drain: list[float] = []
+    for i in range(repeat):
+        if i % 2 == 0:
+            ours.append(throughput(label_ours, lines))
+            drain.append(throughput(label_drain3, lines))
+        else:
+            drain.append(throughput(label_drain3, lines))
+            ours.append(throughput(label_ours, lines))
+    return ours, drain
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,13 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "corpora", nargs="?", type=Path, default=REPO.parent / "shared/benchdata/loghub-2k"
     )
-    parser.add_argument("--repeat", type=int, default=7, help="timed runs per miner (best kept)")
+    parser.add_argument("--repeat", type=int, default=9, help="paired timed rounds (>= 5)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     folders = sorted(p for p in args.corpora.iterdir() if p.is_dir())
     if not folders:
         parser.error(f"no corpus folders in {args.corpora}")
 
-    print(f"# {machine()}")
+    print(f"# {machine()}; {args.repeat} paired rounds per corpus")
     header = (
         "corpus",
         "lines",
@@ -116,36 +138,49 @@ def main(argv: list[str] | None = None) -> int:
         "GA drain3",
         "lines/s ours",
         "lines/s drain3",
-        "ratio",
+        "ratio min / median / max",
         "lines/s ours, seen lines",
         "ratio, seen lines",
+        "load before / after",
     )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    totals = [0.0] * 7
+    summary: list[tuple[float, float, float, float, float, float, float, float]] = []
     for folder in folders:
         lines, truth = load_corpus(folder)
+        before = load()
         ga_ours = grouping_accuracy(truth, label_ours(lines))
         ga_drain = grouping_accuracy(truth, label_drain3(lines))
-        best_ours = best_drain = best_steady = 0.0
-        for _ in range(args.repeat):
-            best_ours = max(best_ours, throughput(label_ours, lines))
-            best_drain = max(best_drain, throughput(label_drain3, lines))
-            best_steady = max(best_steady, steady_throughput(lines))
+        ours, drain = rounds(lines, args.repeat)
+        ratios = [a / b for a, b in zip(ours, drain, strict=True)]
+        steady = statistics.median(steady_throughput(lines) for _ in range(args.repeat))
+        median_drain = statistics.median(drain)
         row = (
             ga_ours,
             ga_drain,
-            best_ours,
-            best_drain,
-            best_ours / best_drain,
-            best_steady,
-            best_steady / best_drain,
+            statistics.median(ours),
+            median_drain,
+            min(ratios),
+            statistics.median(ratios),
+            max(ratios),
+            steady,
         )
-        for i, value in enumerate(row):
-            totals[i] += value
-        print(f"| {folder.name} | {len(lines)} | " + _cells(row))
-    print("| average | | " + _cells([total / len(folders) for total in totals]))
+        summary.append(row)
+        print(
+            f"| {folder.name} | {len(lines)} | {_cells(row)} {steady / median_drain:.2f}x | "
+            f"{before} / {load()} |"
+        )
+    averages = [statistics.fmean(column) for column in zip(*summary, strict=True)]
+    print(f"| average | | {_cells(averages)} {averages[7] / averages[3]:.2f}x | |")
     return 0
+
+
+def _cells(row: tuple[float, ...] | list[float]) -> str:
+    ga_ours, ga_drain, ours, drain, low, mid, high, steady = row
+    return (
+        f"{ga_ours:.3f} | {ga_drain:.3f} | {ours:,.0f} | {drain:,.0f} | "
+        f"{low:.2f}x / {mid:.2f}x / {high:.2f}x | {steady:,.0f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -75,7 +75,6 @@ _VALUES = re.compile(
     r"|[A-Za-z0-9][A-Za-z0-9-]*(?:(?:\.[A-Za-z0-9-]+)+:\d{1,5}|:\d{2,5})"  # host[.name]:port
     r"|\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"  # time
     r"|\d{1,4}[/-]\d{1,2}[/-]\d{1,4}"  # numeric date
-    rf"|0[xX]{_HEX}+"
     rf"|(?:[<>]=?)?[-+]?\d(?:[\w.:%-]*[\w%])?(?:{_UNITS}(?![\w]))?"  # number, size, duration
     rf"|(?=[0-9a-fA-F]{{8,}}(?!\w)){_HEX}*\d{_HEX}*"  # hex id
     r"|[A-Za-z_][\w-]*?\d{6,}[\w-]*"  # word with a long number inside
@@ -86,10 +85,22 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _QUOTED = re.compile(r"(?<![\w])(?:'([^'\s]{1,256})'|\"([^\"\s]{1,256})\")(?![\w])")
 _KEY_VALUE = re.compile(r"(?<=[\w\])]=)[^\s,;&()\[\]{}\"'<>=]+")
 _HAS_DIGIT = re.compile(r"\d")
+# Each rule of `token_spans` needs one of these: a digit (most values), `:` (IPv6, URL), `@`
+# (e-mail), `=` (key=value) or a quote.
+_VALUE_HINT = re.compile(r"[\d:@='\"]")
 # Only ASCII digits are zeroed by `digit_blind_key`, so only they can be memoised away.
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
-_UNIT_WORDS = re.compile(_UNITS)
+# Every word `_UNITS` matches, spelled out: a set look-up is what `join_masked` needs per token.
+UNIT_WORDS = frozenset(
+    [f"{p}{i}B" for p in "KMGTP" for i in ("", "i")]
+    + [f"{p}b" for p in "kmgtp"]
+    + ["byte", "bytes", "B", "ms", "us", "\u00b5s", "ns", "sec", "secs", "second", "seconds"]
+    + ["min", "mins", "minute", "minutes", "hour", "hours", "hr", "hrs", "day", "days"]
+)
+_MONTH_PREFIXES = frozenset(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+)
 _MONTH = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?")
 _WEEKDAY = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?")
 _BRACKETED = frozenset({"(<*>)", "[<*>]", "{<*>}"})
@@ -134,10 +145,19 @@ def token_spans(token: str) -> list[Span]:
         spans = _add_free(spans, quoted)
     if "=" in token:
         spans = _add_free(spans, [m.span() for m in _KEY_VALUE.finditer(token)])
-    if ":" in token or _HAS_DIGIT.search(token) is not None:
-        # Every branch of _VALUES needs a digit, except an IPv6 address, which needs a colon.
+    # Every match of _VALUES holds a digit, except an IPv6 address, which holds two colons. A
+    # match that overlaps a span already taken is dropped, so only the text outside the spans
+    # can produce one (`rhost=adsl-70-1.example.net` is done once its value is masked).
+    rest = _outside(token, spans) if spans else token
+    if _HAS_DIGIT.search(rest) is not None or rest.count(":") >= 2:
         spans = _add_free(spans, [m.span() for m in _VALUES.finditer(token)])
     return spans
+
+
+def _outside(token: str, spans: list[Span]) -> str:
+    """Return the characters of `token` outside `spans`, with a blank between the gaps."""
+    gaps = [0] + [edge for span in spans for edge in span] + [len(token)]
+    return " ".join(token[gaps[i] : gaps[i + 1]] for i in range(0, len(gaps), 2))
 
 
 def _apply(token: str, spans: list[Span]) -> str:
@@ -173,14 +193,18 @@ def join_masked(tokens: list[str]) -> str:
                 if token == WILDCARD and prev == WILDCARD:
                     continue
                 core = token.rstrip(_CLOSERS)
-                if _UNIT_WORDS.fullmatch(core):
+                if core in UNIT_WORDS:
                     # `900 seconds`, `(1.16 KB)`: the unit is part of the value.
                     merged = prev + token[len(core) :]
                     out[-1] = WILDCARD if merged in _BRACKETED else merged
                     if len(out) > 1 and out[-1] == WILDCARD == out[-2]:
                         out.pop()
                     continue
-            if token.startswith(WILDCARD) and _MONTH.fullmatch(prev):
+            if (
+                token.startswith(WILDCARD)
+                and prev[:3] in _MONTH_PREFIXES
+                and _MONTH.fullmatch(prev)
+            ):
                 # `Jun 17 07:07:00 2005` is one date, `Fri Jun 17 ...` too.
                 out[-1] = token
                 if len(out) > 1 and _WEEKDAY.fullmatch(out[-2]):
@@ -240,24 +264,29 @@ def kept_digit_positions(message: str) -> list[int]:
 _LIMIT = 65536
 
 
-class Masker:
-    """`mask` with memos: per digit-blind line, per digit-blind token, per masked shape.
+_DIGIT_SLOTS = str.maketrans({str(digit): "{}" for digit in range(10)})
 
-    Lines that differ only by their digits share one entry. A line seen for the first time is
-    masked from its digit-blind tokens, which are mostly in the memo already: a token's masked
-    form is stored once for all tokens with its digit-blind key, unless it keeps digits
-    (`RX139`), then its spans are stored and applied to the token at hand. The memos are
-    bounded (each is cleared when it reaches `limit` entries) and hold nothing but results of
-    pure functions, so they are never part of any saved state.
+
+class Masker:
+    """`mask` with memos: per digit-blind token and per sequence of masked tokens.
+
+    A message is split into its digit-blind tokens (`digit_blind_key(message).split()`), which
+    repeat far more often than lines do; each one's masked form is stored once for all tokens
+    with that key, unless it keeps digits (`RX139`): then its spans are stored and applied to
+    the token at hand. The masked tokens joined by spaces are then looked up in a second memo
+    that holds the result of `join_masked`. The memos are bounded (each is cleared when it
+    reaches `limit` entries) and hold nothing but results of pure functions, so they are never
+    part of any saved state.
+
+    The template miner memoises whole lines itself (by digit-blind key) and calls the two
+    steps separately: `joined_tokens`, then `join`; `kept_plan` tells it how the digits a
+    masked text keeps can be read off a line.
     """
 
-    __slots__ = ("_blind_tokens", "_joined", "_kept", "_lines", "limit")
+    __slots__ = ("_blind_tokens", "_joined", "limit")
 
     def __init__(self, *, limit: int = _LIMIT) -> None:
         self.limit = limit
-        # digit-blind line -> its masked text, or an itemgetter of the digits it keeps.
-        self._lines: dict[bytes, Any] = {}
-        self._kept: dict[tuple[bytes, Any], str] = {}
         # digit-blind token -> its masked text, or its spans when the masked text keeps digits.
         self._blind_tokens: dict[bytes, str | list[Span]] = {}
         # masked tokens joined by spaces -> the same after `join_masked`.
@@ -265,45 +294,67 @@ class Masker:
 
     def mask(self, message: str) -> str:
         """Return `mask(message)`."""
-        return self.mask_keyed(message, digit_blind_key(message))
+        return self.join(self.joined_tokens(message, digit_blind_key(message))[0])
 
-    def mask_keyed(self, message: str, key: bytes) -> str:
-        """Return `mask(message)`, given `key == digit_blind_key(message)`."""
-        plan = self._lines.get(key)
-        if plan is None:
-            return self._learn(message, key)
-        if plan.__class__ is str:
-            text: str = plan
-            return text
-        probe = (key, plan(message))
-        found = self._kept.get(probe)
-        if found is None:
-            found = self._mask_tokens(message, key)
-            if len(self._kept) >= self.limit:
-                self._kept.clear()
-            self._kept[probe] = found
-        return found
+    def joined_tokens(self, message: str, key: bytes) -> tuple[str, bool]:
+        """Return the masked tokens of `message` joined by single spaces, before `join_masked`.
 
-    def plan(self, key: bytes) -> Any:
-        """Return how lines with digit-blind `key` mask, if known: a text, or a digit getter.
-
-        A text means every such line masks to it; a getter (an `itemgetter` over the line)
-        picks the digits the masked text keeps, which together with the key decide the text.
-        None if no line with this key was masked since the memo was last cleared.
+        `key` must be `digit_blind_key(message)`. The flag says whether a token kept an ASCII
+        digit (then so does the masked text, and it depends on those digits' values).
         """
-        return self._lines.get(key)
+        blind = key.split()
+        masked: list[Any] = list(map(self._blind_tokens.get, blind))
+        try:
+            return " ".join(masked), False
+        except TypeError:
+            # A token not in the memo yet (None) or one that keeps digits (its spans).
+            pass
+        raw = message.encode("utf-8", "surrogatepass").split()
+        kept = False
+        for i, found in enumerate(masked):
+            if found.__class__ is str:
+                continue
+            token = raw[i].decode("utf-8", "surrogatepass")
+            if found is None:
+                if _VALUE_HINT.search(token) is None:
+                    # No rule can match a token without a digit or one of these characters
+                    # (see `token_spans`): it is a word and stays as it is.
+                    if len(self._blind_tokens) >= self.limit:
+                        self._blind_tokens.clear()
+                    self._blind_tokens[blind[i]] = masked[i] = token
+                    continue
+                found = self._learn_token(token, blind[i])
+                if found.__class__ is str:
+                    masked[i] = found
+                    continue
+            masked[i] = _apply(token, found)
+            kept = True
+        return " ".join(masked), kept
 
-    def _learn(self, message: str, key: bytes) -> str:
-        text = self._mask_tokens(message, key)
-        plan: Any = text
-        if _ASCII_DIGIT.search(text) is not None:
-            kept = self._kept_positions(message, key)
-            if kept:
-                plan = itemgetter(*kept)
-        if len(self._lines) >= self.limit:
-            self._lines.clear()
-        self._lines[key] = plan
+    def join(self, joined: str) -> str:
+        """Return `join_masked(joined.split(" "))`, memoised."""
+        text = self._joined.get(joined)
+        if text is None:
+            # Every rule of `join_masked` involves a `<*>`; without one it only re-joins.
+            text = join_masked(joined.split(" ")) if WILDCARD in joined else joined
+            if len(self._joined) >= self.limit:
+                self._joined.clear()
+            self._joined[joined] = text
         return text
+
+    def kept_plan(self, message: str, key: bytes, text: str) -> tuple[Any, str] | None:
+        """Return how the masked text of lines with digit-blind `key` depends on their digits.
+
+        `text` is `mask(message)`. The answer is `(digits, pattern)`: `digits(line)` (an
+        `itemgetter`) picks the digits the masked text keeps, and `pattern.format(*digits(line))`
+        is the masked text. Masking only removes characters and whole digit-free words, so the
+        ASCII digits of a masked text are the kept ones, in order. None if it keeps none.
+        """
+        positions = self._kept_positions(message, key)
+        pattern = text.replace("{", "{{").replace("}", "}}").translate(_DIGIT_SLOTS)
+        if not positions or pattern.count("{}") != len(positions):
+            return None
+        return itemgetter(*positions), pattern
 
     def _kept_positions(self, message: str, key: bytes) -> list[int]:
         """`kept_digit_positions(message)`, with the spans of the token memo."""
@@ -314,46 +365,22 @@ class Masker:
                 return kept_digit_positions(message)
             if isinstance(known, str):
                 continue  # masked without digits: none kept
-            token = match.group()
-            gaps = [0] + [edge for span in known for edge in span] + [len(token)]
+            offset = match.start()
+            gaps = [0] + [edge for span in known for edge in span] + [match.end() - offset]
             for start, end in zip(gaps[::2], gaps[1::2], strict=True):
-                for i in range(start, end):
-                    if "0" <= token[i] <= "9":
-                        kept.append(match.start() + i)
+                kept.extend(
+                    digit.start()
+                    for digit in _ASCII_DIGIT.finditer(message, start + offset, end + offset)
+                )
         return kept
 
-    def _mask_tokens(self, message: str, key: bytes) -> str:
-        blind = key.split()
-        masked: list[Any] = list(map(self._blind_tokens.get, blind))
-        try:
-            joined = " ".join(masked)
-        except TypeError:
-            # A token not in the memo yet (None) or one that keeps digits (its spans).
-            raw = message.encode("utf-8", "surrogatepass").split()
-            for i, found in enumerate(masked):
-                if found.__class__ is not str:
-                    masked[i] = self._token(raw[i].decode("utf-8", "surrogatepass"), blind[i])
-            joined = " ".join(masked)
-        text = self._joined.get(joined)
-        if text is None:
-            text = join_masked(joined.split(" "))
-            if len(self._joined) >= self.limit:
-                self._joined.clear()
-            self._joined[joined] = text
-        return text
-
-    def _token(self, token: str, blind: bytes) -> str:
-        known = self._blind_tokens.get(blind)
-        if known is None:
-            spans = [] if token.isalpha() else token_spans(token)
-            masked = _apply(token, spans)
-            # Spans depend only on where the digits are; a masked text without digits is the
-            # same for every token with this key.
-            known = spans if _ASCII_DIGIT.search(masked) else masked
-            if len(self._blind_tokens) >= self.limit:
-                self._blind_tokens.clear()
-            self._blind_tokens[blind] = known
-            return masked
-        if isinstance(known, str):
-            return known
-        return _apply(token, known)
+    def _learn_token(self, token: str, blind: bytes) -> str | list[Span]:
+        spans = [] if token.isalpha() else token_spans(token)
+        masked = _apply(token, spans)
+        # Spans depend only on where the digits are; a masked text without digits is the same
+        # for every token with this key.
+        known: str | list[Span] = spans if _ASCII_DIGIT.search(masked) else masked
+        if len(self._blind_tokens) >= self.limit:
+            self._blind_tokens.clear()
+        self._blind_tokens[blind] = known
+        return known

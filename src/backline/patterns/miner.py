@@ -106,10 +106,12 @@ class _Template:
         "tokens",
     )
 
-    def __init__(self, *, template_id: str, tokens: list[str], seq: int) -> None:
+    def __init__(
+        self, *, template_id: str, tokens: list[str], seq: int, text: str | None = None
+    ) -> None:
         self.id = template_id
         self.tokens = tokens
-        self.text = " ".join(tokens)
+        self.text = " ".join(tokens) if text is None else text
         self.match = Match(template_id, self.text, False)
         self.count = 0
         self.first_seen: datetime | None = None
@@ -165,79 +167,117 @@ class TemplateMiner:
         # group. Bounded; cleared when full. Part of the state, so restarts replay exactly.
         self._routes: dict[str, _Template] = {}
         self._seq = 0
-        # Memos, not state. `_fast` short-cuts masking and routing: digit-blind message ->
-        # the template its masked text is routed to, or (for messages whose masked text keeps
-        # digits) the getter of those digits, with `_fast_kept` keyed by key and digits. Both
-        # only ever repeat what `_routes` says, and are cleared with it.
+        # Memos, not state; each only ever repeats what `_routes` says and is cleared with it.
+        # `_fast`: digit-blind message -> the template its masked text is routed to, or, for
+        # messages whose masked text keeps digits, the `Masker.kept_plan` of that key, with
+        # `_fast_kept` keyed by key and kept digits. `_joined_routes`: masked tokens before
+        # `join_masked` -> template, so a new line made of known tokens skips the join.
         self._masker = Masker()
         self._fast: dict[bytes, Any] = {}
         self._fast_kept: dict[tuple[bytes, Any], _Template] = {}
+        self._joined_routes: dict[str, _Template] = {}
         self._kinds: dict[str, int] = {}
 
     # ---- public API -------------------------------------------------------------------------
 
     def add(self, message: str, *, at: datetime | None = None) -> Match:
         """Learn from `message` and return its group (created if none accepts it)."""
-        # The hot path: a message whose shape was seen before costs one encode, one translate
-        # and one or two dict look-ups.
+        # The hot path: a message whose digit-blind form was seen before costs one encode, one
+        # translate and one or two dict look-ups.
         key = message.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
         hit = self._fast.get(key)
-        if hit is not None:
-            if hit.__class__ is not _Template:
-                hit = self._fast_kept.get((key, hit(message)))
-            if hit is not None:
-                if hit.merged_into is not None:
-                    hit = hit.live()
-                if at is None:
-                    hit.count += 1
-                else:
-                    hit.seen(at)
-                match: Match = hit.match
-                return match
-        return self._add_slow(message, key, at)
-
-    def _add_slow(self, message: str, key: bytes, at: datetime | None) -> Match:
-        text = self._masker.mask_keyed(message, key)
-        routed = self._routes.get(text)
-        is_new = False
-        if routed is not None:
-            survivor = routed.live()
-        else:
-            tokens = text.split(" ")
-            leaf = self._leaves.setdefault(self._leaf_key(tokens), [])
-            found = self._by_text.get(text)
+        if hit is None:
+            return self._add_new(message, key, at)
+        if hit.__class__ is not _Template:
+            digits = hit[0](message)
+            found = self._fast_kept.get((key, digits))
             if found is None:
-                found = self._best(leaf, tokens)
-            if found is not None:
-                self._generalise(found, tokens)
-                survivor = self._dedupe(found)
-            else:
-                created = self._create(tokens, leaf)
-                survivor = self._consolidate(created, leaf)
-                is_new = survivor is created
-            if len(self._routes) >= _ROUTE_LIMIT:
-                self._routes.clear()
-                self._fast.clear()
-                self._fast_kept.clear()
-            self._routes[text] = survivor
-        survivor.seen(at)
-        self._remember(message, key, survivor)
-        if is_new:
-            return Match(survivor.id, survivor.text, True)
-        return survivor.match
+                return self._add_kept(key, digits, hit[1], at)
+            hit = found
+        if hit.merged_into is not None:
+            hit = hit.live()
+        if at is None:
+            hit.count += 1
+        else:
+            hit.seen(at)
+        match: Match = hit.match
+        return match
 
-    def _remember(self, message: str, key: bytes, template: _Template) -> None:
-        plan = self._masker.plan(key)
-        if plan is None:
-            return
+    def _add_new(self, message: str, key: bytes, at: datetime | None) -> Match:
+        """Group a message whose digit-blind form is not in `_fast`."""
+        joined, kept = self._masker.joined_tokens(message, key)
+        template = self._joined_routes.get(joined)
+        is_new = False
+        if template is None:
+            text = self._masker.join(joined)
+            template = self._routes.get(text)
+            if template is None:
+                template, is_new = self._route(text)
+            if len(self._joined_routes) >= _FAST_LIMIT:
+                self._joined_routes.clear()
+            self._joined_routes[joined] = template
+        if template.merged_into is not None:
+            template = template.live()
         if len(self._fast) >= _FAST_LIMIT or len(self._fast_kept) >= _FAST_LIMIT:
             self._fast.clear()
             self._fast_kept.clear()
-        if plan.__class__ is str:
+        if not kept:
             self._fast[key] = template
         else:
-            self._fast[key] = plan
-            self._fast_kept[(key, plan(message))] = template
+            plan = self._masker.kept_plan(message, key, self._masker.join(joined))
+            if plan is not None:
+                self._fast[key] = plan
+                self._fast_kept[(key, plan[0](message))] = template
+        template.seen(at)
+        if is_new:
+            return Match(template.id, template.text, True)
+        return template.match
+
+    def _add_kept(self, key: bytes, digits: Any, pattern: str, at: datetime | None) -> Match:
+        """Group a message of a known digit-blind form whose kept digits are new."""
+        text = pattern.format(*digits)
+        template = self._routes.get(text)
+        is_new = False
+        if template is None:
+            template, is_new = self._route(text)
+        elif template.merged_into is not None:
+            template = template.live()
+        if len(self._fast_kept) >= _FAST_LIMIT:
+            self._fast.clear()
+            self._fast_kept.clear()
+        else:
+            self._fast_kept[(key, digits)] = template
+        template.seen(at)
+        if is_new:
+            return Match(template.id, template.text, True)
+        return template.match
+
+    def _route(self, text: str) -> tuple[_Template, bool]:
+        """Find or create the group of a masked text never routed before; record its route."""
+        tokens = text.split(" ")
+        leaf = self._leaves.setdefault(self._leaf_key(tokens), [])
+        is_new = False
+        found = self._by_text.get(text)
+        widens = False
+        if found is None:
+            found, widens = self._best(leaf, tokens)
+        if found is not None:
+            if widens:
+                self._generalise(found, tokens)
+                survivor = self._dedupe(found)
+            else:
+                survivor = found
+        else:
+            created = self._create(tokens, leaf)
+            survivor = self._consolidate(created, leaf)
+            is_new = survivor is created
+        if len(self._routes) >= _ROUTE_LIMIT:
+            self._routes.clear()
+            self._fast.clear()
+            self._fast_kept.clear()
+            self._joined_routes.clear()
+        self._routes[text] = survivor
+        return survivor, is_new
 
     def match(self, message: str) -> Match | None:
         """Return the group `message` would join, without learning anything; None if none."""
@@ -246,7 +286,7 @@ class TemplateMiner:
         found = routed.live() if routed is not None else self._by_text.get(text)
         if found is None:
             tokens = text.split(" ")
-            found = self._best(self._leaves.get(self._leaf_key(tokens), []), tokens)
+            found = self._best(self._leaves.get(self._leaf_key(tokens), []), tokens)[0]
         if found is None:
             return None
         return found.match
@@ -330,33 +370,44 @@ class TemplateMiner:
         kind = self._kind(first)
         return (len(tokens), WILDCARD if kind in (TokenKind.VALUE, TokenKind.WILDCARD) else first)
 
-    def _accepts(self, template: list[str], tokens: list[str]) -> int:
-        """Return how many tokens are equal if `template` accepts `tokens`, else -1."""
+    def _accepts(self, template: list[str], tokens: list[str]) -> tuple[int, bool]:
+        """Return how many tokens are equal if `template` accepts `tokens` (else -1), and
+        whether accepting them widens the template (two different values at a position)."""
         equal = 0
         loose = 0
-        kind = self._kind
+        widens = False
+        kinds = self._kinds
         for have, got in zip(template, tokens, strict=True):
             if have == got:
                 equal += 1
             elif have == WILDCARD:
                 loose += 1
-            elif kind(have) != TokenKind.VALUE or kind(got) not in (
-                TokenKind.VALUE,
-                TokenKind.WILDCARD,
-            ):
-                return -1
+            else:
+                have_kind = kinds.get(have)
+                if have_kind is None:
+                    have_kind = self._kind(have)
+                if have_kind != TokenKind.VALUE:
+                    return -1, False
+                got_kind = kinds.get(got)
+                if got_kind is None:
+                    got_kind = self._kind(got)
+                if got_kind != TokenKind.VALUE and got_kind != TokenKind.WILDCARD:
+                    return -1, False
+                widens = True
         if equal + loose < self.similarity * len(tokens):
-            return -1
-        return equal
+            return -1, False
+        return equal, widens
 
-    def _best(self, leaf: list[_Template], tokens: list[str]) -> _Template | None:
+    def _best(self, leaf: list[_Template], tokens: list[str]) -> tuple[_Template | None, bool]:
+        """Return the template of `leaf` that accepts `tokens` best, and whether it widens."""
         best: _Template | None = None
         best_equal = -1
+        best_widens = False
         for template in leaf:
-            equal = self._accepts(template.tokens, tokens)
+            equal, widens = self._accepts(template.tokens, tokens)
             if equal > best_equal:
-                best, best_equal = template, equal
-        return best
+                best, best_equal, best_widens = template, equal, widens
+        return best, best_widens
 
     def _generalise(self, template: _Template, tokens: list[str]) -> None:
         merged = [
@@ -389,7 +440,7 @@ class TemplateMiner:
             # Only a hash collision gets here; the suffix keeps ids deterministic.
             suffix += 1
             template_id = f"{_template_id(text)}-{suffix}"
-        template = _Template(template_id=template_id, tokens=tokens, seq=self._seq)
+        template = _Template(template_id=template_id, tokens=tokens, seq=self._seq, text=text)
         self._seq += 1
         self._templates[template_id] = template
         self._by_text[text] = template

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backline.patterns import masking
 from backline.patterns.masking import Masker, digit_blind_key, mask, token_spans
 from backline.patterns.miner import (
     STATE_FORMAT,
@@ -33,6 +35,9 @@ from backline.patterns.miner import (
         ("block blk_-1727475099218615100 lost", "block <*> lost"),
         ("job req_20240101123456 done", "job <*> done"),
         ("pointer 0x7ffd3a2c freed", "pointer <*> freed"),
+        # No rule looks at a digit's value: `0x` is not special, so both mask alike.
+        ("mode 0xa-b set", "mode <*> set"),
+        ("mode 7xa-b set", "mode <*> set"),
         ("commit a3f9c01b2e merged", "commit <*> merged"),
         ("request 550e8400-e29b-41d4-a716-446655440000 failed", "request <*> failed"),
         ("no record for 1012345678V123456", "no record for <*>"),
@@ -419,3 +424,141 @@ def test_other_log_families_group_sensibly() -> None:
     assert grouping_accuracy(truth, predicted) >= (len(SHAPES) - 2) / len(SHAPES)
     assert predicted[6] == predicted[7] != predicted[8]  # GET and POST stay two signatures
     assert predicted[0] == predicted[1] and predicted[9] == predicted[10]
+
+
+MORE_SHAPES = [
+    # Hadoop MapReduce-like: attempt ids and container paths.
+    ("L", "Progress of TaskAttempt attempt_1445144423722_0020_m_000002_0 is : 0.3745"),
+    ("L", "Progress of TaskAttempt attempt_1445144423722_0020_m_000007_0 is : 1.0"),
+    ("M", "Address change detected. Old: msra-sa-41/10.190.173.170:9000 New: msra-sa-41:9000"),
+    ("M", "Address change detected. Old: msra-sa-39/10.190.173.168:8030 New: msra-sa-39:8030"),
+    # Spark-like: block managers, sizes with units, task ids in parentheses.
+    ("N", "Block rdd_42_20 stored as values in memory (estimated size 256.0 B, free 4.2 GB)"),
+    ("N", "Block rdd_42_3 stored as values in memory (estimated size 1024.5 KB, free 3.9 GB)"),
+    ("O", "Finished task 3.0 in stage 7.0 (TID 455). 2138 bytes result sent to driver"),
+    ("O", "Finished task 14.0 in stage 12.0 (TID 1021). 912 bytes result sent to driver"),
+    # Zookeeper-like: session ids in hex and host/ip:port pairs.
+    ("P", "Expiring session 0x14ed93111f2002c, timeout of 10000ms exceeded"),
+    ("P", "Expiring session 0x24ed9311942001e, timeout of 20000ms exceeded"),
+    ("Q", "Received connection request /10.10.34.13:45718"),
+    ("Q", "Received connection request /10.10.34.11:3341"),
+    # Thunderbird-like syslog: kernel and daemon lines with device numbers.
+    ("R", "ib_sm_sweep.c:1455: No topology change"),
+    ("R", "ib_sm_sweep.c:1482: No topology change"),
+    ("S", "session opened for user root by (uid=0)"),
+    ("S", "session opened for user root by (uid=501)"),
+    # Windows CBS-like: HRESULTs and bracketed flags.
+    (
+        "T",
+        "Warning: Unrecognized packageExtended attribute. [HRESULT = 0x800f080d - CBS_E_MANIFEST]",
+    ),
+    (
+        "T",
+        "Warning: Unrecognized packageExtended attribute. [HRESULT = 0x800f0823 - CBS_E_MANIFEST]",
+    ),
+    ("U", "Session: 30546173_4261722401 initialized by client WindowsUpdateAgent."),
+    ("U", "Session: 30546174_2218562313 initialized by client WindowsUpdateAgent."),
+    # Mac-like: pointers, pids in brackets, dotted service names kept.
+    ("V", "ARPT: 620701.011328: AirPort_Brcm43xx::syncPowerState: WWEN[enabled]"),
+    ("V", "ARPT: 620708.433012: AirPort_Brcm43xx::syncPowerState: WWEN[enabled]"),
+    ("W", "com.apple.cts: scheduler_evaluate_activity told me to run this job; however"),
+    ("W", "com.apple.cts: scheduler_evaluate_activity told me to run this job; however"),
+]
+
+
+def test_more_log_families_group_sensibly() -> None:
+    lines = [line for _, line in MORE_SHAPES]
+    truth = [event for event, _ in MORE_SHAPES]
+    predicted = [template_id for template_id, _ in mine_lines(lines)]
+    # Known limit: `msra-sa-41/<*>` is a path-like token, so it is part of the event until a
+    # third host proves the position variable (merge_after); everything else groups exactly.
+    assert predicted[2] != predicted[3]
+    assert grouping_accuracy(truth, predicted) == (len(MORE_SHAPES) - 2) / len(MORE_SHAPES)
+
+
+# ---- memos and short cuts against the plain definitions -------------------------------------
+
+
+def _spans_oracle(token: str) -> list[tuple[int, int]]:
+    """`token_spans` without any of its short cuts: every rule runs on every token."""
+    spans: list[tuple[int, int]] = []
+    for pattern in (masking._URL, masking._EMAIL):
+        spans = masking._add_free(spans, [m.span() for m in pattern.finditer(token)])
+    quoted = [m.span(1 if m.group(1) is not None else 2) for m in masking._QUOTED.finditer(token)]
+    spans = masking._add_free(spans, quoted)
+    spans = masking._add_free(spans, [m.span() for m in masking._KEY_VALUE.finditer(token)])
+    return masking._add_free(spans, [m.span() for m in masking._VALUES.finditer(token)])
+
+
+_TOKEN_PIECES = st.sampled_from(
+    [
+        *("a", "k", "e1", "ab", "V", "x", "=", "rhost=", ":", "::", "-", ".", "/", "@b.c"),
+        *("'", '"', "(", ")", "]", "://", "0", "7", "42", "123456", "0x", "ms", "KB", "\u0663"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TOKEN_PIECES, min_size=1, max_size=12).map("".join))
+def test_token_spans_short_cuts_change_nothing(token: str) -> None:
+    assert masking.token_spans(token) == _spans_oracle(token)
+
+
+def test_unit_words_are_what_the_unit_pattern_matches() -> None:
+    assert all(re.fullmatch(masking._UNITS, word) for word in masking.UNIT_WORDS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="KMGTPkmgtpiBbytesmunconhrda\u00b5", max_size=8))
+def test_unit_words_match_the_unit_pattern_exactly(word: str) -> None:
+    assert (word in masking.UNIT_WORDS) == bool(re.fullmatch(masking._UNITS, word))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=20).map("".join), st.randoms(use_true_random=False))
+def test_kept_plan_rebuilds_the_masked_text_from_the_digits(
+    message: str, rnd: random.Random
+) -> None:
+    # The miner masks a line of a known digit-blind form by filling the kept digits into the
+    # plan's pattern; every line with the same key must come out as `mask` says.
+    masker = Masker()
+    key = digit_blind_key(message)
+    plan = masker.kept_plan(message, key, mask(message))
+    for _ in range(3):
+        other = "".join(rnd.choice("0123456789") if "0" <= ch <= "9" else ch for ch in message)
+        if plan is None:
+            assert not re.search(r"[0-9]", mask(other))
+        else:
+            digits, pattern = plan
+            assert pattern.format(*digits(other)) == mask(other)
+
+
+_LINE_WORDS = st.sampled_from(
+    [
+        *("open", "close", "user", "root", "news", "RX139", "tty2", "subdir7", "blk_-12345678"),
+        *("x=3", "10.0.0.1:80", "host.example.org:443", "(uid=0)", "Jun", "17", "07:07:00"),
+        *("2 KB", "/a/b9/c"),
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(_LINE_WORDS, min_size=1, max_size=7).map(" ".join), min_size=1, max_size=30),
+    st.randoms(use_true_random=False),
+)
+def test_memoised_miner_matches_a_miner_without_memos(lines: list[str], rnd: random.Random) -> None:
+    # Lines repeat with other digits, so the memo paths (known form, known kept digits, known
+    # tokens) all run; a miner whose memos are emptied before every line must agree.
+    stream = [*lines]
+    for line in lines:
+        stream.append("".join(rnd.choice("0123456789") if c.isdigit() else c for c in line))
+    stream += lines
+    memoised, plain = TemplateMiner(), TemplateMiner()
+    for line in stream:
+        plain._fast.clear()
+        plain._fast_kept.clear()
+        plain._joined_routes.clear()
+        plain._masker = Masker()
+        assert memoised.add(line) == plain.add(line)
+    assert memoised.to_state() == plain.to_state()
