@@ -20,5 +20,6 @@ urlpatterns = [
     path("tickets/", include("backline.tickets.urls")),
     path("health/", include("backline.health.urls")),
     path("escalation/", include("backline.escalation.urls")),
+    path("notifications/", include("backline.notify.urls")),
     path("", include("backline.workbench.urls")),
 ]
