@@ -214,6 +214,24 @@ def test_bad_quiet_hours_are_shown_next_to_the_field_and_nothing_is_saved(
     assert not NotificationRule.objects.filter(user=erin).exists()
 
 
+def test_quiet_hours_set_per_event_through_the_api_are_shown_and_the_page_says_so(
+    erin: User,
+) -> None:
+    services.rule_save(
+        user=erin,
+        event="sla_ack_at_risk",
+        channels=["email"],
+        quiet_start=time(21),
+        quiet_end=time(6),
+    )
+    services.rule_save(user=erin, event="handoff_reminder", channels=["slack"])
+    page = signed_in(erin).get(SETTINGS)
+    assert "Your quiet hours differ between events" in text(page)
+    assert 'value="21:00"' in html(page) and 'value="06:00"' in html(page)
+    assert "You have not changed anything yet" not in text(page)
+    assert not re.search(r'id="id_sla_ack_at_risk__slack"[^>]*checked', html(page))
+
+
 def test_a_forged_post_with_unknown_fields_is_ignored_not_a_500(erin: User) -> None:
     response = signed_in(erin).post(
         SETTINGS, rules_post(after_hours_page__email="on", sla_ack_at_risk__pagerduty="on")
@@ -306,6 +324,8 @@ def test_admin_adds_a_slack_team_channel_after_fixing_the_url(ada: User) -> None
     assert 'id="id_webhook_url-error"' in html(bad)
     assert "Slack webhooks must use https://" in text(bad) or "The path must look like" in text(bad)
     assert 'value="#mhv-tier-3-support"' in html(bad)  # what was typed is kept
+    assert "Please correct the form below." in text(bad)
+    assert "webhook_url:" not in text(bad)  # the service's field names stay out of the page
     assert not Channel.objects.exists()
     missing = client.post(f"{CHANNELS}new/slack/", {"name": "", "role": ""})
     assert missing.status_code == 422
