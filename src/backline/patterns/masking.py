@@ -11,8 +11,8 @@ token keeps the regular expressions short (they run on a token, never on a whole
 What is masked inside a token: URLs, e-mail addresses, UUIDs, ICNs (`1012345678V123456`), IPv4
 and IPv6 addresses with an optional port, `host.name:port` and `host:port` (port of 2 to 5
 digits), dates and times (ISO, numeric), durations and sizes written as one token (`250ms`,
-`1.5s`), every value that starts with a digit (numbers, versions, `4096k`), hexadecimal ids
-(`0x1f`, a run of 8+ hex characters holding a digit), words that carry 6 or more digits in a row
+`1.5s`), every value that starts with a digit (numbers, versions, `4096k`, `0x1f`), hexadecimal
+ids (a run of 8+ hex characters holding a digit), words that carry 6 or more digits in a row
 (`blk_-1727475099218615100`, `req_20240101123456`), a quoted value without blanks (`'dob'`), and
 the value of `key=value`. A path keeps its shape: only its value segments are masked
 (`/prescriptions/<*>`). A value alone inside brackets, `(1)` or `[42]`, loses its brackets.
@@ -29,9 +29,10 @@ are kept too; the miner treats them as values when they vary (see `miner.token_k
 text with blanks is not masked as a whole: a quoted request line (`"GET /v2/servers HTTP/1.1"`)
 names its event by its method and path; its values are masked token by token like any others.
 
-Every rule treats all ASCII digits alike (no rule looks at a digit's value), so where a message
-is masked depends only on where its digits are, not on which digits they are. `Masker` relies on
-this to memoise masking by the message with its digits zeroed (`digit_blind_key`).
+Every rule treats all ASCII digits alike (no rule looks at a digit's value, which is why `0x` is
+not a rule of its own), so where a message is masked depends only on where its digits are, not
+on which digits they are. `Masker` relies on this to memoise masking by token with its digits
+zeroed, and the miner to memoise whole lines by `digit_blind_key`.
 """
 
 from __future__ import annotations
