@@ -954,3 +954,49 @@ __all__ = [
     "rule_delete",
     "rule_save",
 ]
+
+
+# --- a person's own Slack webhook -------------------------------------------------------------
+
+
+@transaction.atomic
+def personal_webhook_save(*, user: User, webhook_url: str) -> Channel:
+    """Set the person's own Slack webhook; a malformed URL is refused with what is wrong."""
+    require(user, Action.NOTIFY_RULES_OWN)
+    channel = (
+        Channel.objects.select_for_update()
+        .filter(kind=ChannelKind.SLACK, user=user)
+        .order_by("pk")
+        .first()
+    ) or Channel(kind=ChannelKind.SLACK, user=user, name=f"Slack DM @{user.username}"[:100])
+    channel.webhook_url = webhook_url.strip()
+    channel.enabled = True
+    try:
+        channel.full_clean()
+    except ValidationError as exc:
+        fields = {name: [str(m) for m in msgs] for name, msgs in exc.message_dict.items()}
+        raise InvalidInput(
+            "Please correct: " + " ".join(" ".join(m) for m in fields.values()), fields
+        ) from None
+    channel.save()
+    audit_record(
+        actor=user,
+        action="notify.channel.save",
+        detail={"channel": channel.pk, "name": channel.name, "kind": channel.kind},
+    )
+    return channel
+
+
+@transaction.atomic
+def personal_webhook_delete(*, user: User) -> int:
+    """Remove the person's own Slack webhooks; returns how many there were."""
+    require(user, Action.NOTIFY_RULES_OWN)
+    mine = list(Channel.objects.filter(kind=ChannelKind.SLACK, user=user))
+    for channel in mine:
+        audit_record(
+            actor=user,
+            action="notify.channel.delete",
+            detail={"channel": channel.pk, "name": channel.name},
+        )
+        channel.delete()
+    return len(mine)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -24,8 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backline.accounts.models import User
-from backline.accounts.permissions import Action, can, require
-from backline.audit.services import audit_record
+from backline.accounts.permissions import Action, can
 from backline.errors import DomainError, InvalidInput, NotFound
 from backline.notify import selectors, services
 from backline.notify.forms import (
@@ -82,49 +81,6 @@ def _user(request: HttpRequest) -> User:
 def personal_webhook_of(user: User) -> Channel | None:
     """The person's own Slack webhook (the first, if an admin configured several)."""
     return Channel.objects.filter(kind=ChannelKind.SLACK, user=user).order_by("pk").first()
-
-
-@transaction.atomic
-def personal_webhook_save(*, user: User, webhook_url: str) -> Channel:
-    """Set the person's own Slack webhook; a malformed URL is refused with what is wrong."""
-    require(user, Action.NOTIFY_RULES_OWN)
-    channel = (
-        Channel.objects.select_for_update()
-        .filter(kind=ChannelKind.SLACK, user=user)
-        .order_by("pk")
-        .first()
-    ) or Channel(kind=ChannelKind.SLACK, user=user, name=f"Slack DM @{user.username}"[:100])
-    channel.webhook_url = webhook_url.strip()
-    channel.enabled = True
-    try:
-        channel.full_clean()
-    except ValidationError as exc:
-        fields = {name: [str(m) for m in msgs] for name, msgs in exc.message_dict.items()}
-        raise InvalidInput(
-            "Please correct: " + " ".join(" ".join(m) for m in fields.values()), fields
-        ) from None
-    channel.save()
-    audit_record(
-        actor=user,
-        action="notify.channel.save",
-        detail={"channel": channel.pk, "name": channel.name, "kind": channel.kind},
-    )
-    return channel
-
-
-@transaction.atomic
-def personal_webhook_delete(*, user: User) -> int:
-    """Remove the person's own Slack webhooks; returns how many there were."""
-    require(user, Action.NOTIFY_RULES_OWN)
-    mine = list(Channel.objects.filter(kind=ChannelKind.SLACK, user=user))
-    for channel in mine:
-        audit_record(
-            actor=user,
-            action="notify.channel.delete",
-            detail={"channel": channel.pk, "name": channel.name},
-        )
-        channel.delete()
-    return len(mine)
 
 
 # --- my notifications -------------------------------------------------------------------------
@@ -211,7 +167,7 @@ def my_webhook(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Your Slack webhook is unchanged.")
         return redirect("web:notify:settings")
     try:
-        personal_webhook_save(user=user, webhook_url=url)
+        services.personal_webhook_save(user=user, webhook_url=url)
     except (DomainError, PermissionDenied) as exc:
         errors_onto_form(form, exc)
         return _settings_page(
@@ -226,7 +182,7 @@ def my_webhook(request: HttpRequest) -> HttpResponse:
 def my_webhook_remove(request: HttpRequest) -> HttpResponse:
     """Remove my own Slack webhook: Slack messages to me stop; email is unaffected."""
     try:
-        removed = personal_webhook_delete(user=_user(request))
+        removed = services.personal_webhook_delete(user=_user(request))
     except PermissionDenied as exc:
         return render_domain_error(request, exc)
     if removed:
