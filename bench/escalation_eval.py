@@ -241,6 +241,10 @@ def main() -> None:
             ticket_pairs.append((truth, r.ticket.get(name, "tier3")))
             detect_pairs.append((truth, r.detected[name][0] if name in r.detected else "tier3"))
     print("\nDelay: min / median / max over runs where it was detected.\n")
+    # A background proposal is a false positive for the target it was proposed for.
+    for r in results:
+        for alarm in r.false_alarms:
+            detect_pairs.append(("none", alarm.split(":", 1)[0]))
     for label, pairs in (("Ticket recommendation", ticket_pairs), ("Detection", detect_pairs)):
         print(f"{label}: precision / recall per target (support)\n")
         print("| target | precision | recall | support |")
