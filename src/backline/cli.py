@@ -61,9 +61,24 @@ def serve(argv: list[str]) -> int:
     return 0
 
 
+def start_recurring_jobs() -> None:
+    """Start the self-rescheduling jobs (outbox sweep, on-call gap check, pattern detection).
+
+    Each chain is idempotent to start: a chain that is already running is left alone, so every
+    worker can call this when it starts.
+    """
+    from backline.escalation.tasks import detection_ensure
+    from backline.notify.tasks import sweep_ensure
+
+    sweep_ensure()
+    detection_ensure()
+
+
 def worker(argv: list[str]) -> int:
     _setup()
     from django.core.management import call_command
+
+    start_recurring_jobs()
 
     # Poll twice a second: SLA timers must fire within seconds of their due moment.
     if not any(arg.startswith("--interval") for arg in argv):
