@@ -62,16 +62,19 @@ def serve(argv: list[str]) -> int:
 
 
 def start_recurring_jobs() -> None:
-    """Start the self-rescheduling jobs (outbox sweep, on-call gap check, pattern detection).
+    """Start the self-rescheduling jobs (outbox sweep, on-call gap check, pattern detection,
+    log retention).
 
     Each chain is idempotent to start: a chain that is already running is left alone, so every
     worker can call this when it starts.
     """
     from backline.escalation.tasks import detection_ensure
+    from backline.logs.tasks import retention_ensure
     from backline.notify.tasks import sweep_ensure
 
     sweep_ensure()
     detection_ensure()
+    retention_ensure()
 
 
 def worker(argv: list[str]) -> int:

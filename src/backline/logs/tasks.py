@@ -65,3 +65,31 @@ def logs_flush_spool() -> int:
 def logs_prune() -> int:
     """Retention: run daily (``backline logs prune`` does the same from cron)."""
     return prune_old_events()
+
+
+RETENTION_EVERY = timedelta(days=1)
+
+
+def retention_ensure() -> bool:
+    """Start the daily retention chain unless one is already waiting; True when started.
+
+    Called when a worker starts. Two workers starting in the same instant may both start a
+    chain; pruning is idempotent, so the only cost is a second daily run.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(
+        task_path=logs_retention.module_path, status__in=["READY", "RUNNING"]
+    ).exists()
+    if waiting:
+        return False
+    logs_retention.enqueue()
+    return True
+
+
+@task()
+def logs_retention() -> int:
+    """Drop events past retention, then come back in a day."""
+    dropped = prune_old_events()
+    logs_retention.using(run_after=timezone.now() + RETENTION_EVERY).enqueue()
+    return dropped

@@ -17,5 +17,6 @@ def test_recurring_jobs_start_once(django_capture_on_commit_callbacks: object) -
     paths = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
     assert paths == [
         "backline.escalation.tasks.escalation_detect",
+        "backline.logs.tasks.logs_retention",
         "backline.notify.tasks.clock_task",
     ]
