@@ -2,6 +2,7 @@
 
 Usage: python bench/logs_bench.py [--events 10000000] [--days 7] [--runs 20] [--brute-runs 2]
                                   [--ingest-runs 3] [--slice 2000000] [--out-dir bench/out] [--keep]
+                                  [--only-ingest] [--jsonl FILE] [--quiet-load 1.5 --quiet-wait 300]
 
 Steps: simulate about --events events over --days (``write_jsonl``) into --out-dir, ingest them
 into a fresh store with ``import_file`` (the path ``backline logs import`` takes), then time the
@@ -17,7 +18,14 @@ five queries of issue 5 three ways in the same run:
 Ingest is also measured on the first --slice lines, --ingest-runs times with and without error
 signatures (alternating, median reported), with the load average and the process CPU time. The
 signature hook here is the pattern miner in memory (``TemplateMiner``); the Django hook adds one
-small transaction per load to save the miner state and the touched templates.
+small transaction per load to save the miner state and the touched templates. The machine is
+shared, so wall-clock rates depend on the neighbours: with --quiet-load each ingest first waits
+(at most --quiet-wait seconds) for the 1-minute load average to drop below that value, and the
+report gives events per CPU-second times the cores as a second, steadier figure (the rate if
+the ingest had every core to itself and used them all).
+
+--only-ingest stops after the ingests (no queries). --jsonl FILE ingests an existing JSON-lines
+file instead of simulating one (the file is never deleted).
 
 ``now`` is fixed inside the simulated week (Thursday 14:00 Eastern) so "last hour" has traffic.
 Prints a Markdown report (machine, numbers, ratios) for docs/benchmarks.md. Deletes the JSON and the
@@ -92,6 +100,15 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _wait_for_quiet(threshold: float | None, patience: float) -> None:
+    """Wait until the 1-minute load average is below ``threshold`` (or ``patience`` runs out)."""
+    if threshold is None:
+        return
+    deadline = time.monotonic() + patience
+    while os.getloadavg()[0] >= threshold and time.monotonic() < deadline:
+        time.sleep(5)
+
+
 def _ingest_once(
     path: Path, store_dir: Path, hook: SignatureHook | None
 ) -> tuple[int, float, float, float]:
@@ -125,24 +142,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slice", type=int, default=2_000_000, help="lines for ingest repeats")
     parser.add_argument("--out-dir", type=Path, default=Path("bench/out"))
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--only-ingest", action="store_true", help="stop after the ingests")
+    parser.add_argument("--jsonl", type=Path, help="ingest this file instead of simulating one")
+    parser.add_argument(
+        "--quiet-load", type=float, help="before each ingest, wait for a load average below this"
+    )
+    parser.add_argument("--quiet-wait", type=float, default=300.0, help="longest wait, seconds")
     args = parser.parse_args(argv)
 
     out_dir = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    jsonl = out_dir / "logs_bench.jsonl"
     store_dir = out_dir / "logs_bench_store"
     shutil.rmtree(store_dir, ignore_errors=True)
     report: list[str] = []
 
-    config = SimulationConfig(
-        seed=5,
-        days=args.days,
-        users=args.users,
-        events_per_second=args.events / (args.days * 86400),
-        scenarios=all_scenarios(),
-    )
-    summary = write_jsonl(config, jsonl)
-    print(f"simulated {summary.events} events, {summary.bytes / 1e9:.2f} GB", file=sys.stderr)
+    if args.jsonl is not None:
+        jsonl = args.jsonl
+        with open(jsonl, "rb") as existing:
+            events_in_file = sum(1 for _ in existing)
+        data_line = (
+            f"Data: {events_in_file:,} events from {jsonl.name}, {jsonl.stat().st_size / 1e9:.2f} GB"
+            f" of JSON lines ({jsonl.stat().st_size / events_in_file:.0f} bytes/event)"
+        )
+    else:
+        jsonl = out_dir / "logs_bench.jsonl"
+        config = SimulationConfig(
+            seed=5,
+            days=args.days,
+            users=args.users,
+            events_per_second=args.events / (args.days * 86400),
+            scenarios=all_scenarios(),
+        )
+        summary = write_jsonl(config, jsonl)
+        print(f"simulated {summary.events} events, {summary.bytes / 1e9:.2f} GB", file=sys.stderr)
+        data_line = (
+            f"Data: {summary.events:,} simulated events over {args.days:g} days, "
+            f"{summary.bytes / 1e9:.2f} GB of JSON lines "
+            f"({summary.bytes / summary.events:.0f} bytes/event)"
+        )
+    cores = os.cpu_count() or 1
 
     # Ingest repeats on a slice, with and without signatures, alternating so that a busy spell
     # on the shared machine hits both.
@@ -156,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.ingest_runs):
         for variant in ("without", "with"):
             hook = _miner_hook() if variant == "with" else None
+            _wait_for_quiet(args.quiet_load, args.quiet_wait)
             repeats[variant].append(_ingest_once(piece, out_dir / "logs_bench_slice_store", hook))
             events, wall, cpu, load = repeats[variant][-1]
             print(
@@ -165,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     piece.unlink(missing_ok=True)
 
+    _wait_for_quiet(args.quiet_load, args.quiet_wait)
     store = open_store(store_dir / "logs.duckdb")
     load1 = os.getloadavg()[0]
     cpu_before = _cpu_seconds()
@@ -176,6 +216,60 @@ def main(argv: list[str] | None = None) -> int:
     assert not loaded.bad, loaded.bad[:3]
     size = (store_dir / "logs.duckdb").stat().st_size
     print(f"ingested in {ingest_seconds:.1f}s", file=sys.stderr)
+
+    machine = (
+        f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}"
+    )
+    command = (
+        "Command: `.venv/bin/python bench/logs_bench.py"
+        + (f" --jsonl {args.jsonl.name}" if args.jsonl else f" --events {args.events}")
+        + (" --only-ingest" if args.only_ingest else "")
+        + f" --runs {args.runs} --brute-runs {args.brute_runs} --ingest-runs {args.ingest_runs}"
+        + f" --slice {args.slice}"
+        + (
+            f" --quiet-load {args.quiet_load:g} --quiet-wait {args.quiet_wait:g}"
+            if args.quiet_load is not None
+            else ""
+        )
+        + "`  "
+    )
+    report.append(command)
+    report.append(
+        f"Machine: {machine}; 1-minute load average at ingest start {load1:.1f} (a shared machine)  "
+    )
+    report.append(data_line)
+    report.append("")
+    report.append(
+        f"- Ingest, all {loaded.events:,} events, no signatures: {ingest_seconds:.1f} s = "
+        f"**{loaded.events / ingest_seconds:,.0f} events/s** wall; process CPU {ingest_cpu:.1f} s "
+        f"({loaded.events / ingest_cpu:,.0f} events per CPU-second, x {cores} cores = "
+        f"{cores * loaded.events / ingest_cpu:,.0f}/s); load average "
+        f"{load1:.1f} before, {load_after:.1f} after"
+    )
+    for variant, runs in repeats.items():
+        if not runs:
+            continue
+        rates = [events / wall for events, wall, _, _ in runs]
+        per_cpu = [events / cpu for events, _, cpu, _ in runs]
+        loads = ", ".join(f"{load:.1f}" for *_, load in runs)
+        report.append(
+            f"- Ingest of the first {runs[0][0]:,} events, {variant} signatures, {len(runs)} runs: "
+            f"median **{statistics.median(rates):,.0f} events/s** wall "
+            f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}); "
+            f"median {statistics.median(per_cpu):,.0f} events per CPU-second "
+            f"(x {cores} cores = {cores * statistics.median(per_cpu):,.0f}/s); "
+            f"load averages {loads}"
+        )
+    report.append(
+        f"- Store size: {size / 1e9:.2f} GB = {size / 1e6 / (loaded.events / 1e6):.0f} MB per million events"
+    )
+
+    if args.only_ingest:
+        print("\n".join(report))
+        forget_store(store_dir / "logs.duckdb")
+        _clean_up(args, jsonl, store_dir)
+        return 0
 
     now = DEFAULT_START + timedelta(days=3, hours=19)  # Thursday 14:00 Eastern
     day, hour, half = (
@@ -327,39 +421,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"WARNING {name}: Backline and SQL answers differ", file=sys.stderr)
         rows.append((name, measured, answers))
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, DuckDB {duckdb.__version__}"
-    report.append(
-        f"Command: `.venv/bin/python bench/logs_bench.py --events {args.events} --runs {args.runs} --brute-runs {args.brute_runs}`  "
-    )
-    report.append(
-        f"Machine: {machine}; 1-minute load average at ingest start {load1:.1f} (a shared machine)  "
-    )
-    report.append(
-        f"Data: {summary.events:,} simulated events over {args.days:g} days, "
-        f"{summary.bytes / 1e9:.2f} GB of JSON lines ({summary.bytes / summary.events:.0f} bytes/event)"
-    )
-    report.append("")
-    report.append(
-        f"- Ingest, all {loaded.events:,} events, no signatures: {ingest_seconds:.1f} s = "
-        f"**{loaded.events / ingest_seconds:,.0f} events/s** wall; process CPU {ingest_cpu:.1f} s "
-        f"({loaded.events / ingest_cpu:,.0f} events per CPU-second); load average "
-        f"{load1:.1f} before, {load_after:.1f} after"
-    )
-    for variant, runs in repeats.items():
-        if not runs:
-            continue
-        rates = [events / wall for events, wall, _, _ in runs]
-        per_cpu = [events / cpu for events, _, cpu, _ in runs]
-        loads = ", ".join(f"{load:.1f}" for *_, load in runs)
-        report.append(
-            f"- Ingest of the first {runs[0][0]:,} events, {variant} signatures, {len(runs)} runs: "
-            f"median **{statistics.median(rates):,.0f} events/s** wall "
-            f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}); "
-            f"median {statistics.median(per_cpu):,.0f} events per CPU-second; load averages {loads}"
-        )
-    report.append(
-        f"- Store size: {size / 1e9:.2f} GB = {size / 1e6 / (loaded.events / 1e6):.0f} MB per million events"
-    )
     report.append("")
     report.append(
         "| query | Backline p50 / p95 ms | SQL p50 / p95 ms | brute p50 ms | Backline/SQL (p50) | brute/Backline (p50) | same answer |"
@@ -377,10 +438,16 @@ def main(argv: list[str] | None = None) -> int:
 
     direct.close()
     forget_store(store_dir / "logs.duckdb")
-    if not args.keep:
-        jsonl.unlink(missing_ok=True)
-        shutil.rmtree(store_dir, ignore_errors=True)
+    _clean_up(args, jsonl, store_dir)
     return 0
+
+
+def _clean_up(args: argparse.Namespace, jsonl: Path, store_dir: Path) -> None:
+    if args.keep:
+        return
+    if args.jsonl is None:  # only what this run simulated; a given file is never deleted
+        jsonl.unlink(missing_ok=True)
+    shutil.rmtree(store_dir, ignore_errors=True)
 
 
 def _distinct_brute(path: Path, start: datetime, end: datetime) -> list[tuple[str, int]]:

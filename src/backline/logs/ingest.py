@@ -5,15 +5,17 @@ which column (``schema.SOURCE_PATHS``, the first present wins), how timestamps a
 is left in ``attrs``. It is framework-free.
 
 Speed comes from parsing each line once in DuckDB (``read_ndjson_objects`` and one multi-path
-``json_extract_string``) instead of in Python. ``attrs`` is the object with the first path of each
-column removed (``json_merge_patch`` with nulls): that path always wins when present, so removing it
-loses nothing. A value that came from a later path (``hostname`` when ``host`` is absent) stays in
-``attrs`` as well, so nothing is lost either. ``status`` is stored as its canonical level
+``json_extract_string``) instead of in Python, and from storing each line's text as it arrived as
+``attrs``: the whole event, the lifted fields included, as Datadog's own ``attributes`` keep them.
+Removing the lifted fields from ``attrs`` (a JSON rewrite of every line) was the largest single
+cost of the ingest; keeping them costs store size instead (docs/benchmarks.md). Queries read the
+lifted fields from their columns either way. ``status`` is stored as its canonical level
 (``schema.canonical_status``, Datadog's status remapper); a raw value that differs from its level
-is kept in ``attrs.raw_status``.
+is also added to ``attrs`` as ``raw_status``, so ``@raw_status:ERROR`` finds what arrived that way.
 
-Error signatures: ``apply_signatures`` gives the warn-and-above rows of one load their template
-id, calling the hook once with each distinct message.
+Error signatures: the warn-and-above rows of one load get their template id, the hook called
+once with each distinct message before the load commits; the ids are written in a second
+transaction under the same write lock (``_load_and_sign`` says why).
 
 Bad lines: the fast path loads a whole file in one statement. When that fails (broken JSON) or
 leaves rows without a timestamp (not an object, no readable timestamp), the transaction is rolled
@@ -31,12 +33,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, TypeVar, cast
 
 import duckdb
 
 from backline.logs import schema
-from backline.logs.store import LogStore, LogStoreError
+from backline.logs.store import LogStore, LogStoreError, transaction
 
 # Messages in, one signature per message out (the pattern miner's template ids).
 SignatureHook = Callable[[list[str]], list[str]]
@@ -54,16 +56,14 @@ def _all_paths() -> list[tuple[str, str]]:
     return [(column, path) for column in _LIFTED for path in schema.SOURCE_PATHS[column]]
 
 
-def _removal_patch() -> str:
-    """A JSON merge patch that deletes the first source path of every lifted column."""
-    patch: dict[str, Any] = {}
-    for column in _LIFTED:
-        keys = schema.SOURCE_PATHS[column][0].split(".")
-        node = patch
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node[keys[-1]] = None
-    return json.dumps(patch, separators=(",", ":"))
+def _status_sql(raw: str) -> str:
+    """``schema.canonical_status_sql`` with a shortcut for a value that already is a level.
+
+    Nearly every event arrives with a canonical status, and one ``IN`` test is much cheaper than
+    the remapper's chain of prefix tests (each lowers and trims the value again).
+    """
+    levels = ", ".join(f"'{level}'" for level, _ in schema.STATUS_LEVELS)
+    return f"(CASE WHEN {raw} IN ({levels}) THEN {raw} ELSE {schema.canonical_status_sql(raw)} END)"
 
 
 def _timestamp_sql(values: list[str]) -> str:
@@ -85,8 +85,8 @@ def select_sql() -> str:
 
     Expects a relation named ``source`` with a JSON column ``json`` and a parameter-free FROM;
     callers wrap it. Built only from schema constants. Three layers: the paths extracted in one
-    parse; the columns (status reduced to its canonical level) and the patched ``attrs``; then
-    the raw status added to ``attrs`` on the few rows where it differs from its level.
+    parse; the columns (status reduced to its canonical level) and ``attrs``, the line itself;
+    then the raw status added to ``attrs`` on the few rows where it differs from its level.
     """
     pairs = _all_paths()
     path_list = "[" + ", ".join("'" + _json_path(path) + "'" for _, path in pairs) + "]"
@@ -101,13 +101,13 @@ def select_sql() -> str:
     middle = []
     for column, column_type in schema.COLUMNS.items():
         if column == "attrs":
-            middle.append(f"json_merge_patch(json, '{_removal_patch()}') AS attrs")
+            middle.append("json AS attrs")
         elif column == "ts":
             middle.append(f"{_timestamp_sql(ts_values)} AS ts")
         elif column == "status":
             raw = first_present(column)
             middle.append(f"{raw} AS raw_status")
-            middle.append(f"{schema.canonical_status_sql(raw)} AS status")
+            middle.append(f"{_status_sql(raw)} AS status")
         elif column in schema.SOURCE_PATHS:
             value = first_present(column)
             if column_type in _NUMERIC:
@@ -264,6 +264,39 @@ def _iter_lines(path: Path) -> Iterator[bytes]:
         yield from handle
 
 
+_Loaded = TypeVar("_Loaded")
+
+
+def _load_and_sign(
+    store: LogStore,
+    load: Callable[[duckdb.DuckDBPyConnection], _Loaded],
+    hook: SignatureHook | None,
+) -> _Loaded:
+    """Run ``load`` in one transaction and sign its rows in a second, under one write lock.
+
+    1. Take the store's write lock: readers wait (``LogStore.exclusive``) until step 4.
+    2. Transaction one: ``load`` inserts the rows. The hook is called with their distinct
+       warn-and-above messages before this commits, so a failing hook loads nothing.
+    3. Transaction two: one ``UPDATE`` writes the signatures. It is separate because DuckDB
+       rewrites, at commit, rows that one transaction both inserted and updated: about a third
+       more CPU for the whole load (docs/benchmarks.md). Updating committed rows costs only the
+       signature column at the next checkpoint.
+    4. Close the connection (DuckDB checkpoints) and release the lock.
+
+    No reader ever sees the load without its signatures; only a crash between the two commits
+    leaves the load's rows unsigned, like an import with ``--no-signatures``.
+    """
+    with store.exclusive() as connection:
+        with transaction(connection):
+            watermark = row_watermark(connection)
+            result = load(connection)
+            signatures = signatures_for_new_rows(connection, hook, watermark) if hook else {}
+        if signatures:
+            with transaction(connection):
+                store_signatures(connection, signatures, after_rowid=watermark)
+    return result
+
+
 class _NeedsCheck(Exception):
     """Raised inside a write to roll it back: the file has bad lines to name one by one."""
 
@@ -286,14 +319,14 @@ def import_file(
     try:
         if any(char in str(path) for char in "*?[{"):
             raise _NeedsCheck  # DuckDB would read the name as a glob pattern
-        with store.write() as connection:
-            watermark = row_watermark(connection)
+
+        def load_clean(connection: duckdb.DuckDBPyConnection) -> Loaded:
             loaded = load_files(connection, [str(path)])
             if loaded is None or loaded.undated:
                 raise _NeedsCheck
-            if signature_hook is not None:
-                apply_signatures(connection, signature_hook, after_rowid=watermark)
-            return LoadResult(events=loaded.inserted)
+            return loaded
+
+        return LoadResult(events=_load_and_sign(store, load_clean, signature_hook).inserted)
     except _NeedsCheck:
         pass
 
@@ -303,19 +336,21 @@ def import_file(
         with os.fdopen(handle, "wb") as out:
             _, bad = check_lines(name, _iter_lines(path), out)
         result = LoadResult(bad=bad)
-        with store.write() as connection:
-            watermark = row_watermark(connection)
+
+        def load_checked(connection: duckdb.DuckDBPyConnection) -> Loaded:
             loaded = load_files(connection, [clean])
             if loaded is None:
                 raise LogStoreError(f"{name}: DuckDB refused lines that Python read as JSON")
             if loaded.undated:
                 # Lines Python could date but DuckDB could not (e.g. a year out of its range).
                 connection.execute("DELETE FROM events WHERE ts IS NULL")
-                result.bad.append(
-                    BadLine(name, 0, f"{loaded.undated} line(s) have a timestamp out of range")
-                )
-            if signature_hook is not None:
-                apply_signatures(connection, signature_hook, after_rowid=watermark)
+            return loaded
+
+        loaded = _load_and_sign(store, load_checked, signature_hook)
+        if loaded.undated:
+            result.bad.append(
+                BadLine(name, 0, f"{loaded.undated} line(s) have a timestamp out of range")
+            )
         result.events = loaded.inserted - loaded.undated
         return result
     finally:
@@ -338,7 +373,8 @@ def load_spooled(
     if not files:
         return 0
     names = [file.name for file in files]
-    with store.write() as connection:
+
+    def load_new(connection: duckdb.DuckDBPyConnection) -> int:
         done = {
             row[0]
             for row in connection.execute(
@@ -346,19 +382,18 @@ def load_spooled(
             ).fetchall()
         }
         todo = [file for file in files if file.name not in done]
-        inserted = 0
-        if todo:
-            watermark = row_watermark(connection)
-            loaded = load_files(connection, [str(file) for file in todo], default_ts=received)
-            if loaded is None or loaded.undated:
-                raise LogStoreError("a spool file holds a line the store cannot read")
-            inserted = loaded.inserted
-            connection.execute(
-                "INSERT INTO loaded_spool_files SELECT unnest(?), now()::TIMESTAMP",
-                [[file.name for file in todo]],
-            )
-            if signature_hook is not None:
-                apply_signatures(connection, signature_hook, after_rowid=watermark)
+        if not todo:
+            return 0
+        loaded = load_files(connection, [str(file) for file in todo], default_ts=received)
+        if loaded is None or loaded.undated:
+            raise LogStoreError("a spool file holds a line the store cannot read")
+        connection.execute(
+            "INSERT INTO loaded_spool_files SELECT unnest(?), now()::TIMESTAMP",
+            [[file.name for file in todo]],
+        )
+        return loaded.inserted
+
+    inserted = _load_and_sign(store, load_new, signature_hook)
     for file in files:
         file.unlink(missing_ok=True)
     return inserted
@@ -384,6 +419,7 @@ def canonicalise_statuses(store: LogStore) -> int:
 # Levels whose events get an error signature: warn and above. Signing only these keeps the
 # miner's input small (a few percent of the events) and the ingest fast.
 SIGNED_LEVELS: tuple[str, ...] = ("emergency", "alert", "critical", "error", "warn")
+_UNSIGNED = "rowid > ? AND signature IS NULL AND list_contains(?, status)"
 
 
 def row_watermark(connection: duckdb.DuckDBPyConnection) -> int:
@@ -392,42 +428,60 @@ def row_watermark(connection: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else -1
 
 
-def apply_signatures(
-    connection: duckdb.DuckDBPyConnection, hook: SignatureHook, *, after_rowid: int = -1
-) -> int:
-    """Sign the warn-and-above events above ``after_rowid`` that have no signature yet.
+def signatures_for_new_rows(
+    connection: duckdb.DuckDBPyConnection, hook: SignatureHook, after_rowid: int = -1
+) -> dict[str, str]:
+    """Message -> signature for the unsigned warn-and-above events above ``after_rowid``.
 
     The hook sees each distinct message once (a file repeats its error messages thousands of
-    times), in one call per load. Returns how many events were signed.
+    times), in one call.
     """
-    levels = list(SIGNED_LEVELS)
-    where = "rowid > ? AND signature IS NULL AND list_contains(?, status)"
     messages = [
         str(row[0])
         for row in connection.execute(
-            f"SELECT DISTINCT coalesce(message, '') FROM events WHERE {where}",  # noqa: S608
-            [after_rowid, levels],
+            f"SELECT DISTINCT coalesce(message, '') FROM events WHERE {_UNSIGNED}",  # noqa: S608
+            [after_rowid, list(SIGNED_LEVELS)],
         ).fetchall()
     ]
     if not messages:
-        return 0
+        return {}
     signatures = hook(messages)
     if len(signatures) != len(messages):
         raise ValueError(
             f"signature hook returned {len(signatures)} signatures for {len(messages)} messages"
         )
+    return dict(zip(messages, signatures, strict=True))
+
+
+def store_signatures(
+    connection: duckdb.DuckDBPyConnection, signatures: dict[str, str], *, after_rowid: int = -1
+) -> int:
+    """Write ``signatures`` (message -> signature) into the unsigned warn-and-above events above
+    ``after_rowid``; return how many events were signed."""
+    if not signatures:
+        return 0
     connection.execute(
         "CREATE TEMP TABLE IF NOT EXISTS new_signatures (message VARCHAR, signature VARCHAR)"
     )
     connection.execute("DELETE FROM new_signatures")
     connection.execute(
-        "INSERT INTO new_signatures SELECT unnest(?), unnest(?)", [messages, list(signatures)]
+        "INSERT INTO new_signatures SELECT unnest(?), unnest(?)",
+        [list(signatures), list(signatures.values())],
     )
     row = connection.execute(
         "UPDATE events SET signature = new_signatures.signature FROM new_signatures "
         "WHERE events.rowid > ? AND events.signature IS NULL "
         "AND list_contains(?, events.status) "
         "AND coalesce(events.message, '') = new_signatures.message",
-        [after_rowid, levels],
+        [after_rowid, list(SIGNED_LEVELS)],
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def apply_signatures(
+    connection: duckdb.DuckDBPyConnection, hook: SignatureHook, *, after_rowid: int = -1
+) -> int:
+    """Sign the warn-and-above events above ``after_rowid`` that have no signature yet, in the
+    caller's transaction (``signatures_for_new_rows`` then ``store_signatures``)."""
+    signatures = signatures_for_new_rows(connection, hook, after_rowid)
+    return store_signatures(connection, signatures, after_rowid=after_rowid)

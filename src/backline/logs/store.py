@@ -67,6 +67,18 @@ _SPOOL_TABLE_SQL = (
 )
 
 
+@contextlib.contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``BEGIN`` / ``COMMIT`` around the block on ``connection``; rolled back if it raises."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
 def _configure(connection: duckdb.DuckDBPyConnection) -> None:
     # Timestamps are stored as naive UTC; casting a zoned string must not apply the machine zone.
     connection.execute("SET TimeZone = 'UTC'")
@@ -148,18 +160,15 @@ class LogStore:
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The read-write connection, inside ``BEGIN`` / ``COMMIT`` (rolled back on error)."""
-        with self._exclusive_connection() as connection:
-            connection.execute("BEGIN TRANSACTION")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self.exclusive() as connection, transaction(connection):
+            yield connection
 
     @contextlib.contextmanager
-    def _exclusive_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The read-write connection without a transaction (CHECKPOINT refuses one).
+    def exclusive(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The read-write connection without a transaction: the caller runs its own.
+
+        For work that commits in several steps while every reader stays locked out (an import
+        and then its signatures), or that a transaction refuses (``CHECKPOINT``).
 
         Steps: take the intent lock (new readers now wait), close this process's own reader
         connection, take the data lock exclusively (other processes' readers let go within one
@@ -314,7 +323,7 @@ class LogStore:
                 connection.execute("DELETE FROM events WHERE ts < ?", [cutoff])
         if deleted:
             # Reclaim space outside the transaction: CHECKPOINT cannot run inside one.
-            with self._exclusive_connection() as connection:
+            with self.exclusive() as connection:
                 connection.execute("CHECKPOINT")
         return deleted
 
