@@ -92,6 +92,25 @@ _VALUE_HINT = re.compile(r"[\d:@='\"]")
 # Only ASCII digits are zeroed by `digit_blind_key`, so only they can be memoised away.
 _ASCII_DIGIT = re.compile(r"[0-9]")
 
+# Short cuts for the shapes of new tokens that logs are full of, so that a token never seen
+# before costs one regular expression instead of all the rules. Each one gives exactly what
+# the rules give for every token it matches (a property test checks this on tokens generated
+# from these patterns): `_WHOLE` is a value between one optional opening bracket or `/` and one
+# optional closer; its value is an IPv4 address with an optional port, a `host.name:port`
+# whose name starts with a letter (and not with the 8 hex digits and `-` of a UUID), a number
+# with at most two dots (three would make it an IPv4 address), or a word, `_` and a
+# long number (`blk_-1727475099218615100`). `_SIMPLE_KEY_VALUE` is `key=value` with a key of
+# letters only (so no rule can match inside it) and a value of letters, digits, `.`, `_`, `-`.
+_WHOLE = re.compile(
+    r"([/(\[]?)(?:"
+    r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]{1,5})?"
+    r"|(?![0-9a-fA-F]{8}-)[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*:[0-9]{2,5}"
+    r"|[-+]?[0-9]+(?:\.[0-9]+){0,2}"
+    r"|[A-Za-z][A-Za-z_]*_-?[0-9]{6,}"
+    r")([:,;.)\]]?)"
+)
+_SIMPLE_KEY_VALUE = re.compile(r"\(?[A-Za-z_]+=([A-Za-z0-9._-]*)\)?")
+
 # Every word `_UNITS` matches, spelled out: a set look-up is what `join_masked` needs per token.
 UNIT_WORDS = frozenset(
     [f"{p}{i}B" for p in "KMGTP" for i in ("", "i")]
@@ -135,6 +154,13 @@ def token_spans(token: str) -> list[Span]:
     spans: list[Span] = []
     if token.isdecimal():
         return [(0, len(token))]
+    whole = _WHOLE.fullmatch(token)
+    if whole is not None:
+        return [(whole.end(1), whole.start(2))]
+    if "=" in token:
+        pair = _SIMPLE_KEY_VALUE.fullmatch(token)
+        if pair is not None:
+            return [pair.span(1)] if pair.end(1) > pair.start(1) else []
     if "://" in token:
         spans = _add_free(spans, [m.span() for m in _URL.finditer(token)])
     if "@" in token:
@@ -265,7 +291,8 @@ def kept_digit_positions(message: str) -> list[int]:
 _LIMIT = 65536
 
 
-_DIGIT_SLOTS = str.maketrans({str(digit): "{}" for digit in range(10)})
+# A token whose masked text keeps digits: its spans, and where in it the kept digits are.
+_Kept = tuple[list[Span], tuple[int, ...]]
 
 
 class Masker:
@@ -273,8 +300,8 @@ class Masker:
 
     A message is split into its digit-blind tokens (`digit_blind_key(message).split()`), which
     repeat far more often than lines do; each one's masked form is stored once for all tokens
-    with that key, unless it keeps digits (`RX139`): then its spans are stored and applied to
-    the token at hand. The masked tokens joined by spaces are then looked up in a second memo
+    with that key, unless it keeps digits (`RX139`): then its spans (and where its kept digits
+    are) are stored and applied to the token at hand. The masked tokens joined by spaces are then looked up in a second memo
     that holds the result of `join_masked`. The memos are bounded (each is cleared when it
     reaches `limit` entries) and hold nothing but results of pure functions, so they are never
     part of any saved state.
@@ -288,8 +315,9 @@ class Masker:
 
     def __init__(self, *, limit: int = _LIMIT) -> None:
         self.limit = limit
-        # digit-blind token -> its masked text, or its spans when the masked text keeps digits.
-        self._blind_tokens: dict[bytes, str | list[Span]] = {}
+        # digit-blind token -> its masked text, or, when the masked text keeps digits, its spans
+        # and the offsets of the kept digits in the token.
+        self._blind_tokens: dict[bytes, str | _Kept] = {}
         # masked tokens joined by spaces -> the same after `join_masked`.
         self._joined: dict[str, str] = {}
 
@@ -328,7 +356,7 @@ class Masker:
                 if found.__class__ is str:
                     masked[i] = found
                     continue
-            masked[i] = _apply(token, found)
+            masked[i] = _apply(token, found[0])
             kept = True
         return " ".join(masked), kept
 
@@ -352,7 +380,7 @@ class Masker:
         ASCII digits of a masked text are the kept ones, in order. None if it keeps none.
         """
         positions = self._kept_positions(message, key)
-        pattern = text.replace("{", "{{").replace("}", "}}").translate(_DIGIT_SLOTS)
+        pattern = _ASCII_DIGIT.sub("{}", text.replace("{", "{{").replace("}", "}}"))
         if not positions or pattern.count("{}") != len(positions):
             return None
         return itemgetter(*positions), pattern
@@ -367,20 +395,24 @@ class Masker:
             if isinstance(known, str):
                 continue  # masked without digits: none kept
             offset = match.start()
-            gaps = [0] + [edge for span in known for edge in span] + [match.end() - offset]
-            for start, end in zip(gaps[::2], gaps[1::2], strict=True):
-                kept.extend(
-                    digit.start()
-                    for digit in _ASCII_DIGIT.finditer(message, start + offset, end + offset)
-                )
+            kept.extend([offset + i for i in known[1]])
         return kept
 
-    def _learn_token(self, token: str, blind: bytes) -> str | list[Span]:
+    def _learn_token(self, token: str, blind: bytes) -> str | _Kept:
         spans = [] if token.isalpha() else token_spans(token)
         masked = _apply(token, spans)
         # Spans depend only on where the digits are; a masked text without digits is the same
         # for every token with this key.
-        known: str | list[Span] = spans if _ASCII_DIGIT.search(masked) else masked
+        known: str | _Kept = masked
+        if _ASCII_DIGIT.search(masked):
+            gaps = [0] + [edge for span in spans for edge in span] + [len(token)]
+            kept = tuple(
+                i
+                for start, end in zip(gaps[::2], gaps[1::2], strict=True)
+                for i in range(start, end)
+                if "0" <= token[i] <= "9"
+            )
+            known = (spans, kept)
         if len(self._blind_tokens) >= self.limit:
             self._blind_tokens.clear()
         self._blind_tokens[blind] = known

@@ -562,3 +562,14 @@ def test_memoised_miner_matches_a_miner_without_memos(lines: list[str], rnd: ran
         plain._masker = Masker()
         assert memoised.add(line) == plain.add(line)
     assert memoised.to_state() == plain.to_state()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.from_regex(masking._WHOLE, fullmatch=True)
+    | st.from_regex(masking._SIMPLE_KEY_VALUE, fullmatch=True)
+)
+def test_token_spans_fast_shapes_agree_with_the_rules(token: str) -> None:
+    # The short-cut shapes are generated from their own patterns, so every branch and every
+    # bracket or closer around it is tried, not only the shapes a corpus happens to hold.
+    assert masking.token_spans(token) == _spans_oracle(token)
