@@ -10,6 +10,8 @@ a fresh template miner, ingest into a temporary store, then
 1. run detection (``analysis.detect_candidates``, the pure part of ``services.detect``) every
    simulated minute from ``--from-hour`` to ``--to-hour`` Eastern, skipping keys already proposed
    (as the services' one-active-incident-per-key rule does);
+   Detection tests a 5-minute and a 30-minute window, each against same-length windows around
+   the same time on the earlier days (``analysis.DETECTION_WINDOWS``);
 2. compute the per-ticket recommendation (``analysis.ticket_analysis``) for each scenario's
    ticket seed at the moment Tier 2 files it.
 
@@ -133,6 +135,8 @@ def run(seed: int, intensity: float, args: argparse.Namespace, t: Thresholds) ->
                 proposed.add(c.key)
                 name = attribute(source, c, now, truths)
                 if name == "background":
+                    why = next((r.numbers for r in c.recommendation.results if r.decides), {})
+                    print(f"  false alarm at {now:%H:%M}: {c.title[:50]} {why}", file=sys.stderr)
                     false_alarms.append(f"{c.recommendation.target}: {c.title[:60]}")
                     continue
                 first = firsts.get(name)
@@ -258,7 +262,8 @@ def main() -> None:
             alarms[alarm] += 1
     total_ticks = sum(r.ticks for r in results)
     print(f"Background proposals (false alarms): {sum(alarms.values())} over {total_ticks} "
-          "evaluations")  # fmt: skip
+          f"evaluations ({60 * sum(alarms.values()) / max(total_ticks, 1):.3f} per evaluated "
+          "hour)")  # fmt: skip
     for alarm, n in sorted(alarms.items(), key=lambda kv: -kv[1]):
         print(f"- {n} x {alarm}")
     print(

@@ -29,11 +29,14 @@ from backline.escalation.rules import (
     Recommendation,
     SecurityFacts,
     SignatureFacts,
+    SlowFacts,
     Thresholds,
     UpstreamFacts,
     WindowCount,
     crowded,
+    rate_change_chance,
     recommend,
+    window_crowded,
 )
 from backline.logs.source import FacetValue, LogEvent, LogSource
 
@@ -45,6 +48,16 @@ WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("24h", timedelta(hours=24)),
 )
 DETECTION_WINDOW = timedelta(minutes=30)
+# Detection tests a short window (fast) and a long one (sensitive to slow build-ups), each
+# against same-length windows around the same time on earlier days.
+DETECTION_WINDOWS: tuple[tuple[str, timedelta], ...] = (
+    ("5m", timedelta(minutes=5)),
+    ("30m", DETECTION_WINDOW),
+)
+# How far from the same time of day earlier windows are pooled: three window lengths each side
+# (a 5-minute window compares with 7 windows per earlier day), never more than 30 minutes.
+POOL_SPAN = 3
+POOL_MAX = timedelta(minutes=30)
 LOOKBACK = timedelta(days=7)
 BASELINE_DAYS = 7
 DAY = timedelta(days=1)
@@ -450,6 +463,53 @@ def upstream_facts(
     )
 
 
+def slow_threshold(
+    source: LogSource, upstream: str, before: datetime, *, percentile: int
+) -> float | None:
+    """The upstream's ``percentile`` call duration over the lookback before ``before``."""
+    rows = source.percentiles(
+        f"@upstream:{quote(upstream)}",
+        before - LOOKBACK,
+        before,
+        field="@duration_ms",
+        ps=(percentile,),
+    )
+    value = rows[0].values.get(f"p{percentile}") if rows else None
+    return float(value) if value is not None else None
+
+
+def slow_facts(
+    source: LogSource,
+    *,
+    user_id: str,
+    upstream: str,
+    facility: str,
+    start: datetime,
+    end: datetime,
+    coverage: Coverage,
+    thresholds: Thresholds,
+) -> SlowFacts | None:
+    """The user's slow calls to ``upstream`` in ``[start, end)`` and, when there are any, how
+    many users had slow calls to it (everywhere and at the user's facility) against earlier
+    days. None when the upstream has no history to say what slow is."""
+    limit = slow_threshold(source, upstream, start, percentile=thresholds.slow_percentile)
+    if limit is None:
+        return None
+    calls = both(f"@upstream:{quote(upstream)}", user_query(user_id))
+    slow = f"@duration_ms:>{limit:.0f}"
+    mine = count(source, calls, start, end)
+    mine_slow = count(source, both(calls, slow), start, end)
+    windows: list[WindowCount] = []
+    if mine_slow:
+        everyone = both(f"@upstream:{quote(upstream)}", slow)
+        windows = _windows(source, everyone, end, coverage, WINDOWS[:2])
+        if facility:
+            scoped = both(everyone, f"@facility:{quote(facility)}")
+            scope = f"Facility {facility}"
+            windows += _windows(source, scoped, end, coverage, WINDOWS[:2], scope=scope)
+    return SlowFacts(upstream, limit, mine_slow, mine, tuple(windows))
+
+
 def security_for_user(
     source: LogSource, user_id: str, start: datetime, end: datetime
 ) -> SecurityFacts:
@@ -548,10 +608,28 @@ def ticket_analysis(
             upstreams.append(
                 upstream_facts(source, name, now=end, coverage=coverage, facility=facility)
             )
+    called = source.facets(who, start, end, fields=["@upstream", "@facility"], limit=10)
+    home = next((str(v.value) for v in called.get("@facility", []) if v.value), facility)
+    slow: list[SlowFacts] = []
+    for value in called.get("@upstream", []):
+        if value.value:
+            found_slow = slow_facts(
+                source,
+                user_id=user_id,
+                upstream=str(value.value),
+                facility=home,
+                start=start,
+                end=end,
+                coverage=coverage,
+                thresholds=thresholds,
+            )
+            if found_slow is not None:
+                slow.append(found_slow)
     security = security_for_user(source, user_id, start, end)
     facts = CaseFacts(
         signatures=tuple(r.facts for r in reports),
         upstreams=tuple(upstreams),
+        slow=tuple(slow),
         security=security,
         hotfix_needed=hotfix_needed,
         hours_without_root_cause=hours_without_root_cause,
@@ -597,11 +675,13 @@ class Candidate:
 @dataclass
 class DetectionState:
     """What one detecting process remembers between runs: first-seen times (they never move
-    later) and the coverage of the lookback, refreshed hourly."""
+    later), the coverage of the lookback, refreshed hourly, and distinct-user counts of earlier
+    days' windows (the past does not change, so each is queried once)."""
 
     first_seen: dict[str, datetime] = field(default_factory=dict)
     coverage: Coverage | None = None
     coverage_at: datetime | None = None
+    past: dict[tuple[str, datetime, timedelta], dict[str, int]] = field(default_factory=dict)
 
     def coverage_for(self, source: LogSource, now: datetime) -> Coverage:
         stale = self.coverage_at is None or now - self.coverage_at >= timedelta(minutes=60)
@@ -636,22 +716,51 @@ def detect_candidates(
     t = thresholds
     start = now - DETECTION_WINDOW
     coverage = state.coverage_for(source, now)
-    users = distinct_by(source, ERROR_QUERY, start, now, field="@user_uuid", group_by="@signature")
-    floor = min(t.min_users, t.new_signature_min_users)
-    wanted: list[str] = []
-    crowded_sigs = [s for s, n in users.items() if n >= t.min_users and f"sig:{s}" not in skip]
-    if crowded_sigs:
-        days = baseline_days(coverage, start, now)
-        base = _baseline_by_signature(source, crowded_sigs, start, now, days)
-        wanted.extend(s for s in crowded_sigs if crowded(users[s], base.get(s, 0.0), t))
+
+    def skipped(sig: str) -> bool:
+        return f"sig:{sig}" in skip
+
+    evidence = _crossing(source, state, coverage, now, t, group_by="@signature", skip=skipped)
+    wanted: list[str] = list(evidence)
     focus: dict[str, FacetShare] = {}
-    for sig, spot in _facility_hot_signatures(source, start, now, coverage, t):
-        if f"sig:{sig}" not in skip:
-            focus.setdefault(sig, spot)
-            if sig not in wanted:
-                wanted.append(sig)
+    facilities = _crossing(
+        source, state, coverage, now, t, group_by="@facility", skip=lambda _: False
+    )
+    for facility, windows in sorted(facilities.items()):
+        # The facility's users with errors jumped; propose only the signatures whose own users
+        # at the facility jumped (a background signature there is not the problem).
+        spot = FacetShare("@facility", "Facility", facility, 1.0, 0.0)
+        scoped = both(ERROR_QUERY, f"@facility:{quote(facility)}")
+        spans = dict(DETECTION_WINDOWS)
+        for crossing in windows:
+            span = spans[crossing.label]
+            there = distinct_by(
+                source, scoped, now - span, now, field="@user_uuid", group_by="@signature"
+            )
+            days = baseline_days(coverage, now - span, now)
+            totals, pooled = pooled_counts(
+                source, state, group_by="@signature", now=now, span=span, days=days, query=scoped
+            )
+            for sig, n in there.items():
+                if n < t.min_users or skipped(sig):
+                    continue
+                w = pooled_window(
+                    crossing.label,
+                    n,
+                    totals.get(sig, 0),
+                    pooled,
+                    len(days),
+                    scope=f"Facility {facility}",
+                )
+                if not window_crowded(w, t):
+                    continue
+                focus.setdefault(sig, spot)
+                evidence.setdefault(sig, []).append(w)
+                if sig not in wanted:
+                    wanted.append(sig)
+    users = distinct_by(source, ERROR_QUERY, start, now, field="@user_uuid", group_by="@signature")
     for sig, n in users.items():
-        if n < floor or sig in wanted or f"sig:{sig}" in skip:
+        if n < t.new_signature_min_users or sig in wanted or skipped(sig):
             continue
         seen = state.first_seen.get(sig)
         if seen is None:
@@ -666,7 +775,15 @@ def detect_candidates(
         report = signature_report(
             source, sig, now=now, thresholds=t, coverage=coverage, focus=focus.get(sig)
         )
-        facts = CaseFacts(signatures=(report.facts,), for_ticket=False, now=now)
+        # Detection decides on its own pooled windows (tested at the stricter detection
+        # chance); the report's windows stay in the evidence, and the 24-h count feeds the
+        # post-deploy rule.
+        day = [w for w in report.facts.windows if w.label == "24h"]
+        facts = CaseFacts(
+            signatures=(replace(report.facts, windows=tuple(evidence.get(sig, [])) + tuple(day)),),
+            for_ticket=False,
+            now=now,
+        )
         rec = recommend(facts, t)
         if rec.target == "tier3":
             continue
@@ -678,63 +795,100 @@ def detect_candidates(
                 recommendation=rec,
                 signature=sig,
                 report=report,
-                numbers={"users_30m": users[sig]},
+                numbers={"users_30m": users.get(sig, 0)},
             )
         )
     found.extend(_security_candidates(source, start, now, t, skip, token))
     return found
 
 
-def _facility_hot_signatures(
-    source: LogSource, start: datetime, end: datetime, coverage: Coverage, t: Thresholds
-) -> list[tuple[str, FacetShare]]:
-    """Signatures of facilities whose users with errors jumped: an outage at one station hides
-    inside a message shared by every station, but not inside that station's numbers."""
-    now_users = distinct_by(
-        source, ERROR_QUERY, start, end, field="@user_uuid", group_by="@facility"
+def pooled_windows(now: datetime, span: timedelta, days: list[int]) -> list[datetime]:
+    """Starts of the earlier windows a ``span``-long window ending at ``now`` is compared with:
+    on each earlier day, the windows aligned to multiples of ``span`` within ``POOL_SPAN``
+    lengths (at most ``POOL_MAX``) of the same time of day. Aligned, so a run a minute later
+    reuses the counts."""
+    reach = min(span * POOL_SPAN, POOL_MAX)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    starts: list[datetime] = []
+    for d in days:
+        centre = now - span - d * DAY
+        first = epoch + span * -(-(centre - reach - epoch) // span)
+        moment = first
+        while moment <= centre + reach:
+            starts.append(moment)
+            moment += span
+    return starts
+
+
+def pooled_counts(
+    source: LogSource,
+    state: DetectionState,
+    *,
+    group_by: str,
+    now: datetime,
+    span: timedelta,
+    days: list[int],
+    query: str = ERROR_QUERY,
+) -> tuple[dict[str, int], int]:
+    """Distinct users per group summed over the earlier windows, and how many windows."""
+    totals: dict[str, int] = {}
+    starts = pooled_windows(now, span, days)
+    for start in starts:
+        key = (f"{group_by}|{query}", start, span)
+        counts = state.past.get(key)
+        if counts is None:
+            counts = distinct_by(
+                source, query, start, start + span, field="@user_uuid", group_by=group_by
+            )
+            state.past[key] = counts
+        for group, n in counts.items():
+            totals[group] = totals.get(group, 0) + n
+    return totals, len(starts)
+
+
+def pooled_window(
+    label: str, users: int, total: int, windows: int, days: int, scope: str = ""
+) -> WindowCount:
+    """A detection window: the count now against the pooled earlier windows, with the chance."""
+    return WindowCount(
+        label,
+        users,
+        total / windows if windows else None,
+        days,
+        scope=scope,
+        baseline_windows=windows,
+        chance=rate_change_chance(users, total, windows) if windows else None,
     )
-    busy = [f for f, n in now_users.items() if n >= t.min_users]
-    if not busy:
-        return []
-    days = baseline_days(coverage, start, end)
-    totals: dict[str, int] = {}
-    for d in days:
-        shifted = distinct_by(
-            source,
-            ERROR_QUERY,
-            start - d * DAY,
-            end - d * DAY,
-            field="@user_uuid",
-            group_by="@facility",
-        )
-        for facility in busy:
-            totals[facility] = totals.get(facility, 0) + shifted.get(facility, 0)
-    found: list[tuple[str, FacetShare]] = []
-    for facility in busy:
-        base = totals.get(facility, 0) / len(days) if days else 0.0
-        if not crowded(now_users[facility], base, t):
+
+
+def _crossing(
+    source: LogSource,
+    state: DetectionState,
+    coverage: Coverage,
+    now: datetime,
+    t: Thresholds,
+    *,
+    group_by: str,
+    skip: Callable[[str], bool],
+) -> dict[str, list[WindowCount]]:
+    """Groups (signatures or facilities) whose distinct users with errors crossed the
+    detection test in a short or long window: group -> the windows that crossed."""
+    found: dict[str, list[WindowCount]] = {}
+    for label, span in DETECTION_WINDOWS:
+        start = now - span
+        users = distinct_by(source, ERROR_QUERY, start, now, field="@user_uuid", group_by=group_by)
+        busy = {g: n for g, n in users.items() if n >= t.min_users and not skip(g)}
+        if not busy:
             continue
-        scoped = both(ERROR_QUERY, f"@facility:{quote(facility)}")
-        top = source.facets(scoped, start, end, fields=["@signature"], limit=3)
-        spot = FacetShare("@facility", "Facility", facility, 1.0, 0.0)
-        found.extend((str(v.value), spot) for v in top.get("@signature", []) if v.value)
-    return found
-
-
-def _baseline_by_signature(
-    source: LogSource, signatures: list[str], start: datetime, end: datetime, days: list[int]
-) -> dict[str, float]:
-    if not days:
-        return {}
-    query = both(ERROR_QUERY, "@signature:(" + " OR ".join(quote(s) for s in signatures) + ")")
-    totals: dict[str, int] = {}
-    for d in days:
-        shifted = distinct_by(
-            source, query, start - d * DAY, end - d * DAY, field="@user_uuid", group_by="@signature"
+        days = baseline_days(coverage, start, now)
+        totals, windows = pooled_counts(
+            source, state, group_by=group_by, now=now, span=span, days=days
         )
-        for sig, n in shifted.items():
-            totals[sig] = totals.get(sig, 0) + n
-    return {sig: n / len(days) for sig, n in totals.items()}
+        for group, n in busy.items():
+            w = pooled_window(label, n, totals.get(group, 0), windows, len(days))
+            if window_crowded(w, t) or (not windows and crowded(n, None, t)):
+                found.setdefault(group, []).append(w)
+    return found
 
 
 def _security_candidates(

@@ -8,7 +8,7 @@ Criteria (docs/escalation.md has the user-facing version):
 
 - Monitoring: a signature affects at least ``min_users`` distinct users and at least
   ``baseline_factor`` times its baseline; an upstream's error rate is far above its baseline
-  across many users; a security indicator (one user reading several patients' records, sign-in
+  across many users; as many users' calls to an upstream are slow, far more than before; a security indicator (one user reading several patients' records, sign-in
   failures from many addresses, protected data in the messages of a new signature); an engineer
   marked that a hotfix is needed.
 - Investigator: a shared signature first appeared within ``version_window_minutes`` after a
@@ -45,6 +45,7 @@ SPANS_AREAS = "spans_areas"
 RECURRING = "recurring"
 NO_ROOT_CAUSE = "no_root_cause"
 CONFINED_TO_USER = "confined_to_user"
+SLOW_COHORT = "slow_cohort"
 
 SECURITY_RULES = frozenset({SESSION_READS_MANY, SIGNIN_ANOMALY, PROTECTED_DATA})
 
@@ -61,6 +62,14 @@ class Thresholds:
     # And the count must be unlikely under the baseline: the Poisson chance of seeing at least
     # this many users when the baseline is the mean is at most this (small counts are noisy).
     max_chance: float = 0.001
+    # Detection tests every signature and facility every minute, so one evaluation is one of
+    # many tests a day: its chance must be far smaller than a ticket's single question.
+    detect_max_chance: float = 1e-5
+    # A call is slow above this percentile of the upstream's calls on earlier days; a cohort is
+    # slowed when the users with slow calls cross the same N / K / chance test as errors.
+    slow_percentile: int = 95
+    # The ticket user's own calls must be mostly slow: 5% of anyone's calls are, by definition.
+    slow_user_share: float = 0.5
     upstream_factor: float = 3.0
     upstream_min_rate: float = 0.05  # an error rate under 5% is never "far above"
     upstream_min_users: int = 10
@@ -114,6 +123,10 @@ class WindowCount:
     baseline: float | None  # None: no earlier day with data to compare with
     baseline_days: int = 0
     scope: str = ""  # "" for everyone, or where the errors concentrate ("Facility 640")
+    # Detection pools several same-length windows per earlier day: how many were pooled (0: one
+    # per day, the ticket's plain mean), and the chance of the count under that pooled rate.
+    baseline_windows: int = 0
+    chance: float | None = None
 
     @property
     def described(self) -> str:
@@ -163,6 +176,18 @@ class UpstreamFacts:
 
 
 @dataclass(frozen=True)
+class SlowFacts:
+    """A user's slow calls to one upstream and how many users had slow calls there, now and
+    before ("slow" is above the upstream's ``slow_percentile`` on earlier days)."""
+
+    upstream: str
+    threshold_ms: float
+    user_slow_calls: int = 0
+    user_calls: int = 0
+    windows: tuple[WindowCount, ...] = ()
+
+
+@dataclass(frozen=True)
 class SecurityFacts:
     patients_read: int = 0  # most distinct patients' records one user read
     signin_addresses: int = 0  # most distinct addresses among one user's failed sign-ins
@@ -174,6 +199,7 @@ class CaseFacts:
 
     signatures: tuple[SignatureFacts, ...] = ()
     upstreams: tuple[UpstreamFacts, ...] = ()
+    slow: tuple[SlowFacts, ...] = ()
     security: SecurityFacts = field(default_factory=SecurityFacts)
     hotfix_needed: bool = False
     hours_without_root_cause: float | None = None  # None: not a ticket, or it has a root cause
@@ -224,6 +250,50 @@ def poisson_tail(mean: float, at_least: int) -> float:
     return max(0.0, 1.0 - below)
 
 
+def binomial_tail(n: int, p: float, at_least: int) -> float:
+    """P(X >= at_least) for X ~ Binomial(n, p), summed directly over the upper terms."""
+    if at_least <= 0:
+        return 1.0
+    if at_least > n:
+        return 0.0
+    return min(
+        1.0, sum(math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(at_least, n + 1))
+    )
+
+
+def rate_change_chance(now: int, baseline_total: int, windows: int) -> float:
+    """The chance of ``now`` or more in one window when ``windows`` earlier windows of the same
+    length held ``baseline_total`` together and nothing changed.
+
+    The exact conditional test for two Poisson rates: if both periods share one rate, each of
+    the ``now + baseline_total`` users falls in the current window with chance 1/(windows+1).
+    Unlike a Poisson tail around the mean it accounts for the baseline being estimated.
+    """
+    if windows <= 0:
+        return 1.0
+    return binomial_tail(now + baseline_total, 1.0 / (windows + 1), now)
+
+
+def window_chance(w: WindowCount, t: Thresholds) -> float:
+    """The chance attached to a window: the pooled test's when detection computed one, else a
+    Poisson tail under the (floored) mean of earlier days."""
+    if w.chance is not None:
+        return w.chance
+    return poisson_tail(max(w.baseline or 0.0, t.baseline_floor), w.users)
+
+
+def window_crowded(w: WindowCount, t: Thresholds) -> bool:
+    """``crowded`` for one window, with the stricter detection chance for pooled windows."""
+    if w.chance is None:
+        return crowded(w.users, w.baseline, t)
+    base = max(w.baseline or 0.0, t.baseline_floor)
+    return (
+        w.users >= t.min_users
+        and w.users >= t.baseline_factor * base
+        and w.chance <= t.detect_max_chance
+    )
+
+
 def _times(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
@@ -246,7 +316,7 @@ def crowded(users: int, baseline: float | None, t: Thresholds) -> bool:
 
 
 def _crowded(w: WindowCount, t: Thresholds) -> bool:
-    return crowded(w.users, w.baseline, t)
+    return window_crowded(w, t)
 
 
 def rule_many_users(s: SignatureFacts, t: Thresholds) -> RuleResult:
@@ -273,7 +343,8 @@ def rule_many_users(s: SignatureFacts, t: Thresholds) -> RuleResult:
         )
     w, ratio = best
     fired = _crowded(w, t)
-    chance = poisson_tail(max(w.baseline or 0.0, t.baseline_floor), w.users)
+    chance = window_chance(w, t)
+    limit = t.detect_max_chance if w.chance is not None else t.max_chance
     baseline = "no earlier day to compare" if w.baseline is None else f"{w.baseline:.1f}"
     sentence = (
         f"{w.users} distinct users hit this signature in the {w.described}; the same window on "
@@ -285,7 +356,7 @@ def rule_many_users(s: SignatureFacts, t: Thresholds) -> RuleResult:
         "on-call."
         if fired
         else f"Escalate to monitoring at {t.min_users} users, {_times(t.baseline_factor)}x and a "
-        f"chance under {t.max_chance:g} (here p={chance:.2g})."
+        f"chance under {limit:g} (here p={chance:.2g})."
     )
     return RuleResult(
         MANY_USERS,
@@ -302,6 +373,69 @@ def rule_many_users(s: SignatureFacts, t: Thresholds) -> RuleResult:
             "chance": float(f"{chance:.3g}"),
         },
         signature=s.signature,
+    )
+
+
+def rule_slow_cohort(f: SlowFacts, t: Thresholds, *, for_ticket: bool = True) -> RuleResult:
+    """Monitoring: many users had slow calls to an upstream, far more than on earlier days.
+
+    A latency regression leaves few error signatures (most slow calls still succeed), so the
+    many-users test runs on users with slow calls instead. For a ticket the user must have had
+    slow calls themselves, or a slowdown elsewhere would escalate an unrelated ticket.
+    """
+    best: WindowCount | None = None
+    for w in f.windows:
+        if window_crowded(w, t):
+            best = w
+            break
+        if best is None or w.users > best.users:
+            best = w
+    share = f.user_slow_calls / f.user_calls if f.user_calls else 0.0
+    mine = (f.user_slow_calls >= 1 and share >= t.slow_user_share) or not for_ticket
+    fired = best is not None and mine and window_crowded(best, t)
+    title = "Many users' calls to an upstream are slow"
+    if best is None:
+        return RuleResult(SLOW_COHORT, title, "monitoring", False, "No window to compare.")
+    chance = window_chance(best, t)
+    baseline = "no earlier day to compare" if best.baseline is None else f"{best.baseline:.1f}"
+    who = (
+        f"This user's calls to {f.upstream}: {f.user_slow_calls} of {f.user_calls} slower than "
+        f"{f.threshold_ms:.0f} ms (its p{t.slow_percentile} on earlier days). "
+        if for_ticket
+        else ""
+    )
+    sentence = (
+        f"{who}{best.users} distinct users had such slow {f.upstream} calls in the "
+        f"{best.described}; the same window on earlier days averaged {baseline}. "
+    )
+    sentence += (
+        f"A performance problem for a cohort of users (p={chance:.1g}): monitoring on-call."
+        if fired
+        else f"Escalate at {t.min_users} users, {_times(t.baseline_factor)}x the baseline and a "
+        f"chance under {t.max_chance:g} (here p={chance:.2g})"
+        + (
+            ""
+            if mine
+            else f", when at least {_pct(t.slow_user_share)} of this user's calls were slow"
+        )
+        + "."
+    )
+    return RuleResult(
+        SLOW_COHORT,
+        title,
+        "monitoring",
+        fired,
+        sentence,
+        {
+            "upstream": f.upstream,
+            "threshold_ms": round(f.threshold_ms),
+            "user_slow_calls": f.user_slow_calls,
+            "window": best.label,
+            "scope": best.scope,
+            "users": best.users,
+            "baseline": best.baseline,
+            "chance": float(f"{chance:.3g}"),
+        },
     )
 
 
@@ -552,6 +686,8 @@ def evaluate(facts: CaseFacts, t: Thresholds) -> tuple[RuleResult, ...]:
         results.append(rule_many_users(s, t))
     for u in facts.upstreams:
         results.append(rule_upstream_spike(u, t))
+    for f in facts.slow:
+        results.append(rule_slow_cohort(f, t, for_ticket=facts.for_ticket))
     results.append(rule_session_reads_many(facts.security, t))
     results.append(rule_signin_anomaly(facts.security, t))
     for s in facts.signatures:
@@ -591,7 +727,7 @@ def decide(facts: CaseFacts, results: tuple[RuleResult, ...], t: Thresholds) -> 
             contained,
             "Escalate to the investigator: the error began right after a version change.",
         )
-    if wide := named(MANY_USERS, UPSTREAM_SPIKE) + changed:
+    if wide := named(MANY_USERS, UPSTREAM_SPIKE, SLOW_COHORT) + changed:
         return pick("monitoring", wide, "Escalate to monitoring: many users are affected.")
     if deep := named(SPANS_AREAS, RECURRING, NO_ROOT_CAUSE):
         return pick("investigator", deep, "Escalate to the investigator: deeper analysis needed.")

@@ -126,3 +126,23 @@ def test_patterns_page_shows_badge_sparkline_and_explorer_link(sam: User, tina: 
     assert 'role="img"' in html and "/logs/?q=%40signature%3A" in html
     assert "u-snoop" not in html and "spike-03" not in html
     assert browser(tina).get("/escalation/patterns/").status_code == 403
+
+
+def test_panel_without_a_firing_rule_lists_the_checks_with_numbers(
+    erin: User, make_ticket: Callable[..., Any]
+) -> None:
+    ticket = make_ticket(affected_user_id="u-without-events")
+    panel = browser(erin).get(f"/escalation/tickets/{ticket.number}/panel/").content.decode()
+    assert "Stay at Tier 3: no escalation criterion is met." in panel
+    assert "<h3>Why</h3>" not in panel
+    assert "<h3>Checked</h3>" in panel
+    # Checks are listed with their numbers and thresholds, not an empty heading.
+    assert "carried the records of 0 different patients" in panel
+    assert "A security incident at 3 or more." in panel
+    assert "The user has no error signature in the window." in panel
+
+
+def test_panel_with_a_firing_rule_says_why(erin: User, spike_ticket: Any) -> None:
+    panel = browser(erin).get(f"/escalation/tickets/{spike_ticket.number}/panel/").content.decode()
+    assert "<h3>Why</h3>" in panel
+    assert "<h3>Checked</h3>" not in panel

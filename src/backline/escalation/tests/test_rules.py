@@ -14,6 +14,7 @@ from backline.escalation.rules import (
     CaseFacts,
     SecurityFacts,
     SignatureFacts,
+    SlowFacts,
     Thresholds,
     UpstreamFacts,
     WindowCount,
@@ -149,3 +150,62 @@ def test_poisson_tail_matches_the_textbook_sum(mean: float, at_least: int) -> No
     assert poisson_tail(mean, at_least) == pytest.approx(
         max(0.0, _oracle_tail(mean, at_least)), abs=1e-9
     )
+
+
+# ---- pooled detection test and the slow-cohort rule ---------------------------------------
+
+
+def test_binomial_tail_edges() -> None:
+    assert rules.binomial_tail(5, 0.25, 0) == 1.0
+    assert rules.binomial_tail(5, 0.25, 6) == 0.0
+    assert rules.binomial_tail(5, 0.25, 5) == pytest.approx(0.25**5)
+    assert rules.binomial_tail(2, 0.5, 1) == pytest.approx(0.75)
+
+
+def test_rate_change_chance_counts_the_baseline_uncertainty() -> None:
+    # Five users now, none in three earlier windows: each of the five fell "now" with 1/4.
+    assert rules.rate_change_chance(5, 0, 3) == pytest.approx(0.25**5)
+    # More earlier windows, same zero: far less likely by chance.
+    assert rules.rate_change_chance(5, 0, 21) < 1e-6
+    # Earlier users make the same count less surprising.
+    assert rules.rate_change_chance(5, 3, 21) > rules.rate_change_chance(5, 0, 21)
+    assert rules.rate_change_chance(5, 0, 0) == 1.0
+
+
+def test_pooled_window_uses_the_detection_chance() -> None:
+    t = Thresholds()
+    at_limit = WindowCount("5m", 5, 0.0, 3, baseline_windows=21, chance=t.detect_max_chance)
+    above = WindowCount("5m", 5, 0.0, 3, baseline_windows=21, chance=t.detect_max_chance * 2)
+    too_few = WindowCount("5m", 4, 0.0, 3, baseline_windows=21, chance=1e-9)
+    assert rules.window_crowded(at_limit, t)
+    assert not rules.window_crowded(above, t)
+    assert not rules.window_crowded(too_few, t)
+
+
+def _slow(users: int, baseline: float, mine: int, calls: int) -> SlowFacts:
+    window = WindowCount("30m", users, baseline, 3, scope="Facility 757")
+    return SlowFacts("oracle_health", 1150.0, mine, calls, (window,))
+
+
+def test_slow_cohort_fires_for_many_slowed_users_when_the_user_is_slowed() -> None:
+    t = Thresholds()
+    fired = rules.rule_slow_cohort(_slow(12, 0.3, 3, 3), t)
+    assert fired.fired and fired.target == "monitoring"
+    assert fired.numbers["users"] == 12
+    rec = recommend(CaseFacts(slow=(_slow(12, 0.3, 3, 3),)), t)
+    assert rec.target == "monitoring" and "slow_cohort" in rec.deciding
+
+
+def test_slow_cohort_needs_the_users_own_calls_mostly_slow() -> None:
+    t = Thresholds()
+    # One slow call of four is 25%: anyone has some calls above the 95th percentile.
+    assert not rules.rule_slow_cohort(_slow(12, 0.3, 1, 4), t).fired
+    assert rules.rule_slow_cohort(_slow(12, 0.3, 2, 4), t).fired
+    assert not rules.rule_slow_cohort(_slow(12, 0.3, 0, 0), t).fired
+
+
+def test_slow_cohort_needs_min_users_and_a_jump() -> None:
+    t = Thresholds()
+    assert not rules.rule_slow_cohort(_slow(4, 0.0, 3, 3), t).fired  # under N
+    assert not rules.rule_slow_cohort(_slow(6, 2.5, 3, 3), t).fired  # under 3x the baseline
+    assert rules.rule_slow_cohort(_slow(8, 0.5, 3, 3), t).fired
