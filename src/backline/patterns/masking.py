@@ -38,6 +38,7 @@ zeroed, and the miner to memoise whole lines by `digit_blind_key`.
 from __future__ import annotations
 
 import re
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -56,6 +57,8 @@ __all__ = [
 WILDCARD = "<*>"
 
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+# Turns a digit-blind token into flags: 1 where it has a digit (`0`), 0 elsewhere.
+_ZERO_FLAGS = bytes(1 if byte == ord("0") else 0 for byte in range(256))
 
 _UNITS = (
     r"(?:[KMGTP]i?B|[kmgtp]b|bytes?|B|ms|us|\u00b5s|ns|secs?|seconds?|mins?|minutes?"
@@ -65,22 +68,32 @@ _HEX = r"[0-9a-fA-F]"
 
 # One pass finds every digit-bearing value of a token. Branch order matters where two branches
 # can start at the same place: the first that matches wins, so the specific shapes come before
-# the generic "starts with a digit" rule.
-_VALUES = re.compile(
-    r"(?<![\w.])(?<!\w-)(?:"
-    rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"  # UUID
-    r"|\d{10}V\d{6}"  # ICN
-    r"|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-    r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?"  # IPv4[:port]
-    rf"|(?:{_HEX}{{0,4}}:){{2,7}}{_HEX}{{1,4}}(?=[,;)\]/]|$)"  # IPv6 (no port)
-    r"|[A-Za-z0-9][A-Za-z0-9-]*(?:(?:\.[A-Za-z0-9-]+)+:\d{1,5}|:\d{2,5})"  # host[.name]:port
-    r"|\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"  # time
-    r"|\d{1,4}[/-]\d{1,2}[/-]\d{1,4}"  # numeric date
-    rf"|(?:[<>]=?)?[-+]?\d(?:[\w.:%-]*[\w%])?(?:{_UNITS}(?![\w]))?"  # number, size, duration
-    rf"|(?=[0-9a-fA-F]{{8,}}(?!\w)){_HEX}*\d{_HEX}*"  # hex id
-    r"|[A-Za-z_][\w-]*?\d{6,}[\w-]*"  # word with a long number inside
-    r")(?![\w])"
+# the generic "starts with a digit" rule. The flag marks the branches that cannot match
+# without a `:`.
+_VALUE_BRANCHES = (
+    (False, rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"),  # UUID
+    (False, r"\d{10}V\d{6}"),  # ICN
+    (False, r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"),
+    (False, r"\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?"),  # IPv4[:port]
+    (True, rf"(?:{_HEX}{{0,4}}:){{2,7}}{_HEX}{{1,4}}(?=[,;)\]/]|$)"),  # IPv6 (no port)
+    (True, r"[A-Za-z0-9][A-Za-z0-9-]*(?:(?:\.[A-Za-z0-9-]+)+:\d{1,5}|:\d{2,5})"),  # host:port
+    (True, r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"),  # time
+    (False, r"\d{1,4}[/-]\d{1,2}[/-]\d{1,4}"),  # numeric date
+    (False, rf"(?:[<>]=?)?[-+]?\d(?:[\w.:%-]*[\w%])?(?:{_UNITS}(?![\w]))?"),  # number, size
+    (False, rf"(?=[0-9a-fA-F]{{8,}}(?!\w)){_HEX}*\d{_HEX}*"),  # hex id
+    (False, r"[A-Za-z_][\w-]*?\d{6,}[\w-]*"),  # word with a long number inside
 )
+
+
+def _values(*, colon: bool) -> re.Pattern[str]:
+    branches = [branch for needs_colon, branch in _VALUE_BRANCHES if colon or not needs_colon]
+    return re.compile(r"(?<![\w.])(?<!\w-)(?:" + "|".join(branches) + r")(?![\w])")
+
+
+_VALUES = _values(colon=True)
+# For a token without `:`, the same matches: the branches left out could never match there,
+# and the others keep their order. It spares their backtracking over long host names.
+_VALUES_NO_COLON = _values(colon=False)
 _URL = re.compile(r"(?<![\w])[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _QUOTED = re.compile(r"(?<![\w])(?:'([^'\s]{1,256})'|\"([^\"\s]{1,256})\")(?![\w])")
@@ -110,6 +123,8 @@ _WHOLE = re.compile(
     r")([:,;.)\]]?)"
 )
 _SIMPLE_KEY_VALUE = re.compile(r"\(?[A-Za-z_]+=([A-Za-z0-9._-]*)\)?")
+# A path whose segments can be masked one by one has no digit on both sides of a `/`.
+_DIGIT_SLASH_DIGIT = re.compile(r"\d/\d")
 
 # Every word `_UNITS` matches, spelled out: a set look-up is what `join_masked` needs per token.
 UNIT_WORDS = frozenset(
@@ -161,6 +176,8 @@ def token_spans(token: str) -> list[Span]:
         pair = _SIMPLE_KEY_VALUE.fullmatch(token)
         if pair is not None:
             return [pair.span(1)] if pair.end(1) > pair.start(1) else []
+    elif "/" in token and _is_plain_path(token):
+        return _path_spans(token)
     if "://" in token:
         spans = _add_free(spans, [m.span() for m in _URL.finditer(token)])
     if "@" in token:
@@ -177,7 +194,43 @@ def token_spans(token: str) -> list[Span]:
     # can produce one (`rhost=adsl-70-1.example.net` is done once its value is masked).
     rest = _outside(token, spans) if spans else token
     if _HAS_DIGIT.search(rest) is not None or rest.count(":") >= 2:
-        spans = _add_free(spans, [m.span() for m in _VALUES.finditer(token)])
+        values = _VALUES if ":" in token else _VALUES_NO_COLON
+        spans = _add_free(spans, [m.span() for m in values.finditer(token)])
+    return spans
+
+
+def _is_plain_path(token: str) -> bool:
+    """Whether `_path_spans` may mask `token` (given it holds no `=`): see there."""
+    if ":" in token or "@" in token or "'" in token or '"' in token:
+        return False
+    if token.isascii():
+        # str methods and bytes.translate run in C; a regular expression would try every place.
+        return b"0/0" not in token.encode().translate(_DIGITS_TO_ZERO)
+    return _DIGIT_SLASH_DIGIT.search(token) is None
+
+
+def _path_spans(token: str) -> list[Span]:
+    """`token_spans` of a token with `/` that `_is_plain_path` accepts, segment by segment.
+
+    Without `=`, `:`, `@` or quotes only `_VALUES` can match, and its only match that can hold
+    a `/` is a numeric date with a digit on both sides of it, which `_is_plain_path` rules out.
+    A `/` is neither a word character, `.` nor `-`, so the look-arounds at a segment's edges
+    decide as they do at the start and end of a token; each segment gives the same matches on
+    its own as inside the path.
+    """
+    spans: list[Span] = []
+    offset = 0
+    for segment in token.split("/"):
+        if _HAS_DIGIT.search(segment) is not None:
+            whole = _WHOLE.fullmatch(segment)
+            if whole is not None:
+                spans.append((offset + whole.end(1), offset + whole.start(2)))
+            else:
+                spans.extend(
+                    (offset + m.start(), offset + m.end())
+                    for m in _VALUES_NO_COLON.finditer(segment)
+                )
+        offset += len(segment) + 1
     return spans
 
 
@@ -300,24 +353,27 @@ class Masker:
 
     A message is split into its digit-blind tokens (`digit_blind_key(message).split()`), which
     repeat far more often than lines do; each one's masked form is stored once for all tokens
-    with that key, unless it keeps digits (`RX139`): then its spans (and where its kept digits
-    are) are stored and applied to the token at hand. The masked tokens joined by spaces are then looked up in a second memo
-    that holds the result of `join_masked`. The memos are bounded (each is cleared when it
-    reaches `limit` entries) and hold nothing but results of pure functions, so they are never
-    part of any saved state.
+    with that key, unless it keeps digits (`RX139`): then its spans and where its kept digits
+    are go to a second memo and are applied to the token at hand. The masked tokens joined by
+    spaces are then looked up in a third memo that holds the result of `join_masked`. The
+    memos are bounded (each is cleared when it reaches `limit` entries) and hold nothing but
+    results of pure functions, so they are never part of any saved state.
 
     The template miner memoises whole lines itself (by digit-blind key) and calls the two
     steps separately: `joined_tokens`, then `join`; `kept_plan` tells it how the digits a
     masked text keeps can be read off a line.
     """
 
-    __slots__ = ("_blind_tokens", "_joined", "limit")
+    __slots__ = ("_blind_tokens", "_joined", "_kept_tokens", "limit")
 
     def __init__(self, *, limit: int = _LIMIT) -> None:
         self.limit = limit
-        # digit-blind token -> its masked text, or, when the masked text keeps digits, its spans
-        # and the offsets of the kept digits in the token.
-        self._blind_tokens: dict[bytes, str | _Kept] = {}
+        # digit-blind token -> its masked text, when that holds no digit.
+        self._blind_tokens: dict[bytes, str] = {}
+        # digit-blind token -> its spans and the offsets of its kept digits, when its masked
+        # text keeps digits. Apart from `_blind_tokens`, so that a line made only of tokens of
+        # the first kind is one `None in` test and one join.
+        self._kept_tokens: dict[bytes, _Kept] = {}
         # masked tokens joined by spaces -> the same after `join_masked`.
         self._joined: dict[str, str] = {}
 
@@ -332,33 +388,40 @@ class Masker:
         digit (then so does the masked text, and it depends on those digits' values).
         """
         blind = key.split()
-        masked: list[Any] = list(map(self._blind_tokens.get, blind))
-        try:
-            return " ".join(masked), False
-        except TypeError:
-            # A token not in the memo yet (None) or one that keeps digits (its spans).
-            pass
+        words = self._blind_tokens
+        masked: list[str | None] = list(map(words.get, blind))
+        if None not in masked:
+            return " ".join(masked), False  # type: ignore[arg-type]
         raw = message.encode("utf-8", "surrogatepass").split()
         kept = False
         for i, found in enumerate(masked):
-            if found.__class__ is str:
+            if found is not None:
                 continue
             token = raw[i].decode("utf-8", "surrogatepass")
-            if found is None:
-                if _VALUE_HINT.search(token) is None:
-                    # No rule can match a token without a digit or one of these characters
-                    # (see `token_spans`): it is a word and stays as it is.
-                    if len(self._blind_tokens) >= self.limit:
-                        self._blind_tokens.clear()
-                    self._blind_tokens[blind[i]] = masked[i] = token
+            known = self._kept_tokens.get(blind[i])
+            if known is None:
+                whole = None
+                if _VALUE_HINT.search(token) is None or (whole := _WHOLE.fullmatch(token)):
+                    # A word (no rule can match a token without a digit or one of
+                    # `_VALUE_HINT`'s characters), or a value with at most a bracket or closer
+                    # around it (as `token_spans` says). Either way no digit is kept.
+                    if whole is not None:
+                        start, end = whole.end(1), whole.start(2)
+                        token = token[:start] + WILDCARD + token[end:]
+                        if token in _BRACKETED:
+                            token = WILDCARD
+                    if len(words) >= self.limit:
+                        words.clear()
+                    words[blind[i]] = masked[i] = token
                     continue
-                found = self._learn_token(token, blind[i])
-                if found.__class__ is str:
-                    masked[i] = found
+                learned = self._learn_token(token, blind[i])
+                if isinstance(learned, str):
+                    masked[i] = learned
                     continue
-            masked[i] = _apply(token, found[0])
+                known = learned
+            masked[i] = _apply(token, known[0])
             kept = True
-        return " ".join(masked), kept
+        return " ".join(masked), kept  # type: ignore[arg-type]
 
     def join(self, joined: str) -> str:
         """Return `join_masked(joined.split(" "))`, memoised."""
@@ -386,34 +449,46 @@ class Masker:
         return itemgetter(*positions), pattern
 
     def _kept_positions(self, message: str, key: bytes) -> list[int]:
-        """`kept_digit_positions(message)`, with the spans of the token memo."""
+        """`kept_digit_positions(message)`, with the offsets of the token memo."""
         kept: list[int] = []
+        words = self._blind_tokens
         for match, blind in zip(_TOKENS.finditer(message), key.split(), strict=True):
-            known = self._blind_tokens.get(blind)
+            if blind in words:
+                continue  # masked without digits: none kept
+            known = self._kept_tokens.get(blind)
             if known is None:
                 return kept_digit_positions(message)
-            if isinstance(known, str):
-                continue  # masked without digits: none kept
             offset = match.start()
             kept.extend([offset + i for i in known[1]])
         return kept
+
+    def _store(self, blind: bytes, masked: str) -> None:
+        if len(self._blind_tokens) >= self.limit:
+            self._blind_tokens.clear()
+        self._blind_tokens[blind] = masked
 
     def _learn_token(self, token: str, blind: bytes) -> str | _Kept:
         spans = [] if token.isalpha() else token_spans(token)
         masked = _apply(token, spans)
         # Spans depend only on where the digits are; a masked text without digits is the same
         # for every token with this key.
-        known: str | _Kept = masked
-        if _ASCII_DIGIT.search(masked):
+        if _ASCII_DIGIT.search(masked) is None:
+            self._store(blind, masked)
+            return masked
+        if len(blind) == len(token):
+            # ASCII: the digits are the `0` bytes of the digit-blind token, found in C.
+            digits = bytearray(blind.translate(_ZERO_FLAGS))
+            for start, end in spans:
+                digits[start:end] = bytes(end - start)
+            offsets = tuple(compress(range(len(token)), digits))
+        else:
             gaps = [0] + [edge for span in spans for edge in span] + [len(token)]
-            kept = tuple(
-                i
+            offsets = tuple(
+                digit.start()
                 for start, end in zip(gaps[::2], gaps[1::2], strict=True)
-                for i in range(start, end)
-                if "0" <= token[i] <= "9"
+                for digit in _ASCII_DIGIT.finditer(token, start, end)
             )
-            known = (spans, kept)
-        if len(self._blind_tokens) >= self.limit:
-            self._blind_tokens.clear()
-        self._blind_tokens[blind] = known
+        if len(self._kept_tokens) >= self.limit:
+            self._kept_tokens.clear()
+        known = self._kept_tokens[blind] = (spans, offsets)
         return known

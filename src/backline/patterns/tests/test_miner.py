@@ -573,3 +573,35 @@ def test_token_spans_fast_shapes_agree_with_the_rules(token: str) -> None:
     # The short-cut shapes are generated from their own patterns, so every branch and every
     # bracket or closer around it is tried, not only the shapes a corpus happens to hold.
     assert masking.token_spans(token) == _spans_oracle(token)
+
+
+_PATH_SEGMENTS = st.sampled_from(
+    [
+        *("", "a", "mnt", "_task_", "subdir", "part-", "blk_", "v", "x.", "(", ")", "-", "."),
+        *("0", "7", "42", "2024", "123456", "1.2.3.4", "0x", "ms", "KB", "\u0663", "e1", "ab"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_PATH_SEGMENTS, max_size=4).map("".join), min_size=2, max_size=6))
+def test_paths_masked_segment_by_segment_agree_with_the_rules(segments: list[str]) -> None:
+    # Digits on both sides of a `/` (`12/05/2024`) make a numeric date that spans segments:
+    # such a path must go through the rules, and every other path must come out the same.
+    token = "/".join(segments)
+    assert masking.token_spans(token) == _spans_oracle(token)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.from_regex(masking._WHOLE, fullmatch=True) | st.sampled_from(["open", "x=1", "(a)"]),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_masker_whole_value_short_cut_matches_reference(tokens: list[str]) -> None:
+    message = " ".join(tokens)
+    masker = Masker()
+    assert masker.mask(message) == mask(message)
+    assert masker.mask(message) == mask(message)
