@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 from itertools import compress
 from operator import itemgetter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 __all__ = [
@@ -344,6 +345,15 @@ def kept_digit_positions(message: str) -> list[int]:
 _LIMIT = 65536
 
 
+def _starts(key: bytes) -> Iterator[int]:
+    """Yield where each blank-separated token of `key` starts."""
+    position = 0
+    for token in key.split():
+        position = key.find(token, position)
+        yield position
+        position += len(token)
+
+
 # A token whose masked text keeps digits: its spans, and where in it the kept digits are.
 _Kept = tuple[list[Span], tuple[int, ...]]
 
@@ -452,13 +462,18 @@ class Masker:
         """`kept_digit_positions(message)`, with the offsets of the token memo."""
         kept: list[int] = []
         words = self._blind_tokens
-        for match, blind in zip(_TOKENS.finditer(message), key.split(), strict=True):
+        if len(key) != len(message):
+            starts: Iterable[int] = (match.start() for match in _TOKENS.finditer(message))
+        else:
+            # ASCII: a token starts at the same offset in the line and in its key, and
+            # `bytes.find` gets there without a regular expression trying every place.
+            starts = _starts(key)
+        for offset, blind in zip(starts, key.split(), strict=True):
             if blind in words:
                 continue  # masked without digits: none kept
             known = self._kept_tokens.get(blind)
             if known is None:
                 return kept_digit_positions(message)
-            offset = match.start()
             kept.extend([offset + i for i in known[1]])
         return kept
 

@@ -228,7 +228,10 @@ class TemplateMiner:
             if plan is not None:
                 self._fast[key] = plan
                 self._fast_kept[(key, plan[0](message))] = template
-        template.seen(at)
+        if at is None:
+            template.count += 1
+        else:
+            template.seen(at)
         if is_new:
             return Match(template.id, template.text, True)
         return template.match
@@ -247,7 +250,10 @@ class TemplateMiner:
             self._fast_kept.clear()
         else:
             self._fast_kept[(key, digits)] = template
-        template.seen(at)
+        if at is None:
+            template.count += 1
+        else:
+            template.seen(at)
         if is_new:
             return Match(template.id, template.text, True)
         return template.match
@@ -255,7 +261,10 @@ class TemplateMiner:
     def _route(self, text: str) -> tuple[_Template, bool]:
         """Find or create the group of a masked text never routed before; record its route."""
         tokens = text.split(" ")
-        leaf = self._leaves.setdefault(self._leaf_key(tokens), [])
+        leaf_key = self._leaf_key(tokens)
+        leaf = self._leaves.get(leaf_key)
+        if leaf is None:
+            leaf = self._leaves[leaf_key] = []
         is_new = False
         found = self._by_text.get(text)
         widens = False
@@ -268,7 +277,7 @@ class TemplateMiner:
             else:
                 survivor = found
         else:
-            created = self._create(tokens, leaf)
+            created = self._create(tokens, text, leaf)
             survivor = self._consolidate(created, leaf)
             is_new = survivor is created
         if len(self._routes) >= _ROUTE_LIMIT:
@@ -432,8 +441,7 @@ class TemplateMiner:
             return template
         return self._merge([template, other], template.tokens)
 
-    def _create(self, tokens: list[str], leaf: list[_Template]) -> _Template:
-        text = " ".join(tokens)
+    def _create(self, tokens: list[str], text: str, leaf: list[_Template]) -> _Template:
         template_id = _template_id(text)
         suffix = 1
         while template_id in self._templates or template_id in self._aliases:
