@@ -38,9 +38,9 @@ zeroed, and the miner to memoise whole lines by `digit_blind_key`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from itertools import compress
 from operator import itemgetter
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 __all__ = [
@@ -165,8 +165,12 @@ def _add_free(accepted: list[Span], candidates: list[Span]) -> list[Span]:
     return merged
 
 
-def token_spans(token: str) -> list[Span]:
-    """Return the sorted, disjoint `(start, end)` spans of one token that become `<*>`."""
+def token_spans(token: str, segments: dict[str, tuple[Span, ...]] | None = None) -> list[Span]:
+    """Return the sorted, disjoint `(start, end)` spans of one token that become `<*>`.
+
+    `segments`, if given, is a memo of path segments' spans that this call may use and fill
+    (see `_path_spans`); it never changes the answer.
+    """
     spans: list[Span] = []
     if token.isdecimal():
         return [(0, len(token))]
@@ -178,7 +182,7 @@ def token_spans(token: str) -> list[Span]:
         if pair is not None:
             return [pair.span(1)] if pair.end(1) > pair.start(1) else []
     elif "/" in token and _is_plain_path(token):
-        return _path_spans(token)
+        return _path_spans(token, segments)
     if "://" in token:
         spans = _add_free(spans, [m.span() for m in _URL.finditer(token)])
     if "@" in token:
@@ -210,29 +214,38 @@ def _is_plain_path(token: str) -> bool:
     return _DIGIT_SLASH_DIGIT.search(token) is None
 
 
-def _path_spans(token: str) -> list[Span]:
+def _path_spans(token: str, memo: dict[str, tuple[Span, ...]] | None) -> list[Span]:
     """`token_spans` of a token with `/` that `_is_plain_path` accepts, segment by segment.
 
     Without `=`, `:`, `@` or quotes only `_VALUES` can match, and its only match that can hold
     a `/` is a numeric date with a digit on both sides of it, which `_is_plain_path` rules out.
     A `/` is neither a word character, `.` nor `-`, so the look-arounds at a segment's edges
     decide as they do at the start and end of a token; each segment gives the same matches on
-    its own as inside the path.
+    its own as inside the path. Segments repeat (`/mnt/hadoop/dfs/data/current/subdir5/...`),
+    so `memo` (if given) keeps each one's spans by its digit-blind form, which decides them.
     """
     spans: list[Span] = []
     offset = 0
-    for segment in token.split("/"):
-        if _HAS_DIGIT.search(segment) is not None:
-            whole = _WHOLE.fullmatch(segment)
-            if whole is not None:
-                spans.append((offset + whole.end(1), offset + whole.start(2)))
-            else:
-                spans.extend(
-                    (offset + m.start(), offset + m.end())
-                    for m in _VALUES_NO_COLON.finditer(segment)
-                )
+    blind = token.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+    for segment in blind.decode("utf-8", "surrogatepass").split("/"):
+        if "0" in segment or (not segment.isascii() and _HAS_DIGIT.search(segment)):
+            found = memo.get(segment) if memo is not None else None
+            if found is None:
+                found = _segment_spans(segment)
+                if memo is not None:
+                    if len(memo) >= _LIMIT:
+                        memo.clear()
+                    memo[segment] = found
+            spans.extend((offset + start, offset + end) for start, end in found)
         offset += len(segment) + 1
     return spans
+
+
+def _segment_spans(segment: str) -> tuple[Span, ...]:
+    whole = _WHOLE.fullmatch(segment)
+    if whole is not None:
+        return ((whole.end(1), whole.start(2)),)
+    return tuple(match.span() for match in _VALUES_NO_COLON.finditer(segment))
 
 
 def _outside(token: str, spans: list[Span]) -> str:
@@ -374,7 +387,7 @@ class Masker:
     masked text keeps can be read off a line.
     """
 
-    __slots__ = ("_blind_tokens", "_joined", "_kept_tokens", "limit")
+    __slots__ = ("_blind_tokens", "_joined", "_kept_tokens", "_segments", "limit")
 
     def __init__(self, *, limit: int = _LIMIT) -> None:
         self.limit = limit
@@ -386,6 +399,8 @@ class Masker:
         self._kept_tokens: dict[bytes, _Kept] = {}
         # masked tokens joined by spaces -> the same after `join_masked`.
         self._joined: dict[str, str] = {}
+        # digit-blind path segment -> its spans (see `_path_spans`).
+        self._segments: dict[str, tuple[Span, ...]] = {}
 
     def mask(self, message: str) -> str:
         """Return `mask(message)`."""
@@ -483,7 +498,7 @@ class Masker:
         self._blind_tokens[blind] = masked
 
     def _learn_token(self, token: str, blind: bytes) -> str | _Kept:
-        spans = [] if token.isalpha() else token_spans(token)
+        spans = [] if token.isalpha() else token_spans(token, self._segments)
         masked = _apply(token, spans)
         # Spans depend only on where the digits are; a masked text without digits is the same
         # for every token with this key.
