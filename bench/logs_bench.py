@@ -12,7 +12,8 @@ five queries of issue 5 three ways in the same run:
   results as ``LogEvent`` / ``FacetValue`` / ``GroupValues``),
 - SQL: hand-written DuckDB SQL on a persistent read-only connection to the same file, doing the
   same work: the same columns, filters, ordering (searches: ``ts, rowid`` descending), limits
-  (searches fetch ``limit + 1`` rows, as the pager does) and ``fetchall()`` into Python tuples,
+  (searches fetch ``limit + 1`` rows, as the pager does) and ``fetchall()`` into Python tuples;
+  Backline and SQL runs alternate, so a busy spell on the machine slows both alike,
 - brute force: ``grep -F`` over the JSON lines, then Python ``json.loads`` on what grep kept.
 
 Ingest is also measured on the first --slice lines, --ingest-runs times with and without error
@@ -409,13 +410,19 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for name, ways in queries.items():
-        measured = {}
+        measured: dict[str, list[float]] = {"backline": [], "sql": []}
         answers = {}
-        for way, function in ways.items():
-            if way != "brute":
-                function()  # warm the reader connection (brute force warms the page cache itself)
-            runs = args.brute_runs if way == "brute" else args.runs
-            measured[way], answers[way] = _timed(function, runs)
+        ways["backline"]()  # warm the reader connections (brute force warms the page cache)
+        ways["sql"]()
+        # Backline and SQL take turns, first one then the other, so that a busy spell on the
+        # shared machine slows both sides alike instead of one side's whole series.
+        for run in range(args.runs):
+            order = ("backline", "sql") if run % 2 == 0 else ("sql", "backline")
+            for way in order:
+                times, answers[way] = _timed(ways[way], 1)
+                measured[way].extend(times)
+        measured["brute"], answers["brute"] = _timed(ways["brute"], args.brute_runs)
+        for way in ways:
             print(f"{name} {way}: p50 {_p(measured[way], 50):.1f} ms", file=sys.stderr)
         if answers["backline"] != answers["sql"]:
             print(f"WARNING {name}: Backline and SQL answers differ", file=sys.stderr)
