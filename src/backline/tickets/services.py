@@ -437,6 +437,9 @@ def ticket_change_status(*, ticket: Ticket, actor: User, to: str, note: str = ""
             TimelineKind.ACKNOWLEDGED,
             body="Acknowledged by starting the investigation.",
         )
+        # The row lock taken by _lock() makes this safe against a concurrent acknowledge: that
+        # conditional UPDATE waits for this transaction, then finds the ticket owned.
+        _notify_changed(ticket, "acknowledged", actor)
     _set_status(ticket, actor, to, body=note, now=now)
     _notify_changed(ticket, "status", actor)
     return ticket
