@@ -13,6 +13,10 @@ from typing import Any
 
 import pytest
 
+# The shared autouse fixture that puts the default SLA data back after transactional tests
+# (this folder is outside src/, so backline's own conftest does not reach it).
+from backline.conftest import default_sla_policies  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -28,16 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
-
-
-@pytest.fixture(autouse=True)
-def default_sla_policies(transactional_db: Any) -> None:
-    """Transactional tests empty the tables, migration data included: put the defaults back."""
-    from backline.calendars.models import Calendar
-    from backline.tickets.defaults import install_defaults
-    from backline.tickets.models import SlaPolicy
-
-    install_defaults(Calendar, SlaPolicy)
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from backline.accounts.roles import Role
 from backline.calendars.models import Calendar
 from backline.oncall import services
 from backline.oncall.models import OncallRole, Rotation
+from backline.tickets.defaults import BUSINESS_HOURS, install_defaults
+from backline.tickets.models import SlaPolicy
 
 NY = ZoneInfo("America/New_York")
 
@@ -78,14 +80,8 @@ def make_rotation(
 def business_calendar() -> Calendar:
     """The migration's "US business hours" calendar (recreated after a transactional test's
     flush removed it)."""
-    return Calendar.objects.get_or_create(
-        name="US business hours",
-        defaults={
-            "time_zone": "America/New_York",
-            "weekly_hours": {str(day): [["09:00", "17:00"]] for day in range(5)},
-            "us_federal_holidays": True,
-        },
-    )[0]
+    install_defaults(Calendar, SlaPolicy)
+    return Calendar.objects.get(name=BUSINESS_HOURS)
 
 
 @pytest.fixture
