@@ -124,6 +124,17 @@ _WHOLE = re.compile(
     r")([:,;.)\]]?)"
 )
 _SIMPLE_KEY_VALUE = re.compile(r"\(?[A-Za-z_]+=([A-Za-z0-9._-]*)\)?")
+# What `Masker` tries first on a token it has not seen: one pattern for the shapes that need
+# none of the rules. No group matched: a word that no rule can match, because it holds no
+# digit, `@` or `=` and at most one `:` (not before `//`) or one quote: every rule needs a
+# digit, `@`, `=`, two quotes, `://` or (IPv6) two colons. Groups 1-2: `_WHOLE`. Group 3:
+# `_SIMPLE_KEY_VALUE`. The three shapes exclude each other, so their order does not matter.
+_PLAIN = r"[^\d:@='\"]"
+_EASY = re.compile(
+    rf"{_PLAIN}*+(?:(?::(?!//)|['\"]){_PLAIN}*+)?+"
+    rf"|{_WHOLE.pattern}"
+    rf"|{_SIMPLE_KEY_VALUE.pattern}"
+)
 # A path whose segments can be masked one by one has no digit on both sides of a `/`.
 _DIGIT_SLASH_DIGIT = re.compile(r"\d/\d")
 
@@ -141,6 +152,16 @@ _MONTH = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\
 _WEEKDAY = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?")
 _BRACKETED = frozenset({"(<*>)", "[<*>]", "{<*>}"})
 _CLOSERS = ")]},;"
+# Every place where a rule of `join_masked` can apply, and some more: `<*>` then `<*>` (rule
+# 1 needs both to be exactly `<*>`), a token ending in `<*>` then a unit with closers after it
+# (rule 2), a month name then a token starting with `<*>` (rule 3). A text without any of
+# these comes out of `join_masked` as it went in.
+_JOIN_RULES = re.compile(
+    r"<\*> (?:<\*>|(?:"
+    + "|".join(re.escape(word) for word in sorted(UNIT_WORDS, key=len, reverse=True))
+    + r")[)\]},;]*)(?: |$)"
+    + r"|(?:^| )(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? <\*>"
+)
 
 Span = tuple[int, int]
 
@@ -202,6 +223,24 @@ def token_spans(token: str, segments: dict[str, tuple[Span, ...]] | None = None)
         values = _VALUES if ":" in token else _VALUES_NO_COLON
         spans = _add_free(spans, [m.span() for m in values.finditer(token)])
     return spans
+
+
+def _mask_easy(token: str) -> str | None:
+    """Return the masked text of a token of an `_EASY` shape, None for any other token.
+
+    None of those shapes keeps a digit, and each masks the same whatever its digits are, so
+    the digit-blind token gives the same answer as the token.
+    """
+    easy = _EASY.fullmatch(token)
+    if easy is None:
+        return None
+    shape = easy.lastindex
+    if shape == 2:  # a whole value, perhaps with a bracket or closer around it
+        masked = token[: easy.end(1)] + WILDCARD + token[easy.start(2) :]
+        return WILDCARD if masked in _BRACKETED else masked
+    if shape == 3 and easy.end(3) > easy.start(3):  # key=value
+        return token[: easy.start(3)] + WILDCARD + token[easy.end(3) :]
+    return token  # a word no rule can match
 
 
 def _is_plain_path(token: str) -> bool:
@@ -415,31 +454,31 @@ class Masker:
         blind = key.split()
         words = self._blind_tokens
         masked: list[str | None] = list(map(words.get, blind))
-        if None not in masked:
+        if all(masked):  # masked tokens are never empty: only a None is false
             return " ".join(masked), False  # type: ignore[arg-type]
-        raw = message.encode("utf-8", "surrogatepass").split()
+        raw: list[bytes] | None = None  # the line's own tokens, split only if needed
         kept = False
-        for i, found in enumerate(masked):
-            if found is not None:
-                continue
-            token = raw[i].decode("utf-8", "surrogatepass")
-            known = self._kept_tokens.get(blind[i])
+        kept_tokens = self._kept_tokens
+        i = -1
+        for _ in range(masked.count(None)):
+            i = masked.index(None, i + 1)  # the next token not in `words`, found in C
+            piece = blind[i]
+            known = kept_tokens.get(piece)
             if known is None:
-                whole = None
-                if _VALUE_HINT.search(token) is None or (whole := _WHOLE.fullmatch(token)):
-                    # A word (no rule can match a token without a digit or one of
-                    # `_VALUE_HINT`'s characters), or a value with at most a bracket or closer
-                    # around it (as `token_spans` says). Either way no digit is kept.
-                    if whole is not None:
-                        start, end = whole.end(1), whole.start(2)
-                        token = token[:start] + WILDCARD + token[end:]
-                        if token in _BRACKETED:
-                            token = WILDCARD
+                # A word without `_VALUE_HINT`'s characters, or an `_EASY` shape: either way
+                # the digit-blind token masks as the token itself does (see `_mask_easy`).
+                token = piece.decode("utf-8", "surrogatepass")
+                easy = token if _VALUE_HINT.search(token) is None else _mask_easy(token)
+                if easy is not None:
                     if len(words) >= self.limit:
                         words.clear()
-                    words[blind[i]] = masked[i] = token
+                    words[piece] = masked[i] = easy
                     continue
-                learned = self._learn_token(token, blind[i])
+            if raw is None:
+                raw = message.encode("utf-8", "surrogatepass").split()
+            token = raw[i].decode("utf-8", "surrogatepass")
+            if known is None:
+                learned = self._learn_token(token, piece)
                 if isinstance(learned, str):
                     masked[i] = learned
                     continue
@@ -452,8 +491,8 @@ class Masker:
         """Return `join_masked(joined.split(" "))`, memoised."""
         text = self._joined.get(joined)
         if text is None:
-            # Every rule of `join_masked` involves a `<*>`; without one it only re-joins.
-            text = join_masked(joined.split(" ")) if WILDCARD in joined else joined
+            # Where `_JOIN_RULES` finds no place a rule could apply, `join_masked` only re-joins.
+            text = join_masked(joined.split(" ")) if _JOIN_RULES.search(joined) else joined
             if len(self._joined) >= self.limit:
                 self._joined.clear()
             self._joined[joined] = text

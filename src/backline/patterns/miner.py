@@ -41,7 +41,7 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from backline.patterns.masking import WILDCARD, Masker
+from backline.patterns.masking import WILDCARD, Masker, digit_blind_key
 
 __all__ = [
     "STATE_FORMAT",
@@ -176,6 +176,9 @@ class TemplateMiner:
         self._fast: dict[bytes, Any] = {}
         self._fast_kept: dict[tuple[bytes, Any], _Template] = {}
         self._joined_routes: dict[str, _Template] = {}
+        # Digit-blind messages whose masked text keeps digits, seen once: `_fast` gets their
+        # plan when a second one comes.
+        self._kept_once: set[bytes] = set()
         self._kinds: dict[str, int] = {}
 
     # ---- public API -------------------------------------------------------------------------
@@ -183,8 +186,12 @@ class TemplateMiner:
     def add(self, message: str, *, at: datetime | None = None) -> Match:
         """Learn from `message` and return its group (created if none accepts it)."""
         # The hot path: a message whose digit-blind form was seen before costs one encode, one
-        # translate and one or two dict look-ups.
-        key = message.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+        # translate and one or two dict look-ups. `encode()` without arguments takes CPython's
+        # shortest path; it gives the same bytes unless the text holds a lone surrogate.
+        try:
+            key = message.encode().translate(_DIGITS_TO_ZERO)
+        except UnicodeEncodeError:
+            key = digit_blind_key(message)
         hit = self._fast.get(key)
         if hit is None:
             return self._add_new(message, key, at)
@@ -203,6 +210,44 @@ class TemplateMiner:
         match: Match = hit.match
         return match
 
+    def add_many(self, messages: Iterable[str], *, at: datetime | None = None) -> list[Match]:
+        """Return `[self.add(message, at=at) for message in messages]`, with less overhead.
+
+        The same work, line by line and in order (each line may change what the next one
+        joins); only the call of `add` per line and its attribute look-ups are saved, which is
+        a good part of the cost of a line whose digit-blind form was seen before.
+        """
+        fast_get = self._fast.get  # `_fast` and `_fast_kept` are cleared, never replaced
+        kept_get = self._fast_kept.get
+        table = _DIGITS_TO_ZERO
+        template_class = _Template
+        matches: list[Match] = []
+        append = matches.append
+        for message in messages:
+            try:
+                key = message.encode().translate(table)
+            except UnicodeEncodeError:
+                key = digit_blind_key(message)
+            hit = fast_get(key)
+            if hit is None:
+                append(self._add_new(message, key, at))
+                continue
+            if hit.__class__ is not template_class:
+                digits = hit[0](message)
+                found = kept_get((key, digits))
+                if found is None:
+                    append(self._add_kept(key, digits, hit[1], at))
+                    continue
+                hit = found
+            if hit.merged_into is not None:
+                hit = hit.live()
+            if at is None:
+                hit.count += 1
+            else:
+                hit.seen(at)
+            append(hit.match)
+        return matches
+
     def _add_new(self, message: str, key: bytes, at: datetime | None) -> Match:
         """Group a message whose digit-blind form is not in `_fast`."""
         joined, kept = self._masker.joined_tokens(message, key)
@@ -218,12 +263,22 @@ class TemplateMiner:
             self._joined_routes[joined] = template
         if template.merged_into is not None:
             template = template.live()
-        if len(self._fast) >= _FAST_LIMIT or len(self._fast_kept) >= _FAST_LIMIT:
+        if (
+            len(self._fast) >= _FAST_LIMIT
+            or len(self._fast_kept) >= _FAST_LIMIT
+            or len(self._kept_once) >= _FAST_LIMIT
+        ):
             self._fast.clear()
             self._fast_kept.clear()
+            self._kept_once.clear()
         if not kept:
             self._fast[key] = template
+        elif key not in self._kept_once:
+            # The plan for lines of this form is made when a second one comes: many forms
+            # whose text keeps digits (a host name with a number in it) are seen only once.
+            self._kept_once.add(key)
         else:
+            self._kept_once.discard(key)
             plan = self._masker.kept_plan(message, key, self._masker.join(joined))
             if plan is not None:
                 self._fast[key] = plan
@@ -248,6 +303,7 @@ class TemplateMiner:
         if len(self._fast_kept) >= _FAST_LIMIT:
             self._fast.clear()
             self._fast_kept.clear()
+            self._kept_once.clear()
         else:
             self._fast_kept[(key, digits)] = template
         if at is None:
@@ -261,7 +317,15 @@ class TemplateMiner:
     def _route(self, text: str) -> tuple[_Template, bool]:
         """Find or create the group of a masked text never routed before; record its route."""
         tokens = text.split(" ")
-        leaf_key = self._leaf_key(tokens)
+        # `_leaf_key(tokens)` and `_best(leaf, tokens)`, written out: this runs for every new
+        # masked text, and the calls were a good part of its cost.
+        first = tokens[0]
+        kind = self._kinds.get(first)
+        if kind is None:
+            kind = self._kind(first)
+        if kind == TokenKind.VALUE or kind == TokenKind.WILDCARD:
+            first = WILDCARD
+        leaf_key = (len(tokens), first)
         leaf = self._leaves.get(leaf_key)
         if leaf is None:
             leaf = self._leaves[leaf_key] = []
@@ -269,7 +333,12 @@ class TemplateMiner:
         found = self._by_text.get(text)
         widens = False
         if found is None:
-            found, widens = self._best(leaf, tokens)
+            best_equal = -1
+            accepts = self._accepts
+            for template in leaf:
+                equal, accepted_widens = accepts(template.tokens, tokens)
+                if equal > best_equal:
+                    found, best_equal, widens = template, equal, accepted_widens
         if found is not None:
             if widens:
                 self._generalise(found, tokens)
@@ -284,6 +353,7 @@ class TemplateMiner:
             self._routes.clear()
             self._fast.clear()
             self._fast_kept.clear()
+            self._kept_once.clear()
             self._joined_routes.clear()
         self._routes[text] = survivor
         return survivor, is_new
@@ -537,7 +607,7 @@ def mine_lines(
     Trailing newlines are ignored.
     """
     miner = TemplateMiner(similarity=similarity, merge_after=merge_after)
-    ids = [miner.add(line.rstrip("\r\n")).template_id for line in lines]
+    ids = [match.template_id for match in miner.add_many(line.rstrip("\r\n") for line in lines)]
     for template_id in ids:
         final = miner.resolve(template_id)
         yield final, miner.template(final)

@@ -609,3 +609,88 @@ def test_masker_whole_value_short_cut_matches_reference(tokens: list[str]) -> No
     masker = Masker()
     assert masker.mask(message) == mask(message)
     assert masker.mask(message) == mask(message)
+
+
+_ASCII_BLANKS = re.compile(r"[ \t\n\r\x0b\x0c]")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.from_regex(masking._EASY, fullmatch=True).filter(lambda t: not _ASCII_BLANKS.search(t))
+    | st.lists(_TOKEN_PIECES, min_size=1, max_size=8).map("".join),
+    st.randoms(use_true_random=False),
+)
+def test_masker_easy_shapes_agree_with_the_rules(token: str, rnd: random.Random) -> None:
+    # `Masker` masks a token of an `_EASY` shape from its digit-blind form, without the rules;
+    # the words, whole values and key=value pairs generated from the pattern itself, with
+    # other digits each time, must come out as the rules say.
+    masker = Masker()
+    for variant in (
+        token,
+        "".join(rnd.choice("0123456789") if c in "0123456789" else c for c in token),
+    ):
+        expected = masking._apply(variant, _spans_oracle(variant))
+        assert masking.mask_token(variant) == expected
+        assert masking._mask_easy(variant) in (None, expected)
+        assert masker.mask(f"at {variant} x") == mask(f"at {variant} x")
+
+
+_JOIN_TOKENS = st.sampled_from(
+    [
+        *("<*>", "x=<*>", "(<*>", "<*>)", "<*>,", "(<*>)", "open", "Jun", "June", "Jun.", "Jan,"),
+        *("Fri", "Friday,", "seconds", "seconds)", "KB)", "KB", "ms,", "msx", "bytes];", "MiB"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_JOIN_TOKENS, min_size=1, max_size=8))
+def test_join_short_cut_agrees_with_join_masked(tokens: list[str]) -> None:
+    # `Masker.join` runs `join_masked` only where `_JOIN_RULES` finds a place a rule could
+    # apply; everywhere else the joined text must be what `join_masked` gives.
+    joined = " ".join(tokens)
+    assert Masker().join(joined) == masking.join_masked(tokens)
+    if masking._JOIN_RULES.search(joined) is None:
+        assert masking.join_masked(tokens) == joined
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(_LINE_WORDS, min_size=1, max_size=7).map(" ".join), min_size=1, max_size=30),
+    st.randoms(use_true_random=False),
+)
+def test_add_many_is_add_line_by_line(lines: list[str], rnd: random.Random) -> None:
+    stream = [
+        *lines,
+        *("".join(rnd.choice("0123456789") if c.isdigit() else c for c in line) for line in lines),
+        *lines,
+    ]
+    batch, single = TemplateMiner(), TemplateMiner()
+    assert batch.add_many(stream) == [single.add(line) for line in stream]
+    assert batch.to_state() == single.to_state()
+
+
+def test_lone_surrogates_are_mined_like_other_text() -> None:
+    # The hot path encodes without an error handler; a lone surrogate takes the slow one.
+    miner = TemplateMiner()
+    first = miner.add("bad byte \udcff in 12")
+    assert first.template == "bad byte \udcff in <*>"
+    assert miner.add("bad byte \udcff in 345") == first._replace(is_new=False)
+    assert miner.add_many(["bad byte \udcff in 6"]) == [first._replace(is_new=False)]
+
+
+def test_plan_for_lines_that_keep_digits_is_made_on_the_second_line() -> None:
+    miner, plain = TemplateMiner(), TemplateMiner()
+    lines = ["ROOT LOGIN ON tty2 at 10", "ROOT LOGIN ON tty3 at 11", "ROOT LOGIN ON tty2 at 12"]
+    key = digit_blind_key(lines[0])
+    assert miner.add(lines[0]) == plain.add(lines[0])
+    assert key not in miner._fast
+    assert miner.add(lines[1]) == plain.add(lines[1])
+    assert key in miner._fast
+    assert miner.add(lines[2]) == plain.add(lines[2])
+    # `tty2` and `tty3` are values that differ, so the template widened on the second line.
+    assert [m.template for m in miner.add_many(lines)] == ["ROOT LOGIN ON <*> at <*>"] * 3
+    assert miner.to_state()["routes"] == {
+        "ROOT LOGIN ON tty2 at <*>": miner.add(lines[0]).template_id,
+        "ROOT LOGIN ON tty3 at <*>": miner.add(lines[0]).template_id,
+    }
