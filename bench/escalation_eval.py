@@ -2,14 +2,16 @@
 
 Usage: python bench/escalation_eval.py [--seeds 1 2 3] [--intensities 1 2] [--users 3000]
                                        [--rate 2] [--days 4] [--from-hour 9] [--to-hour 16]
+                                       [--every 15]
 
 For each seed and intensity: simulate ``--days`` days with all six scenarios starting on the last
 day between 10:00 and 14:00 Eastern (so three earlier days give baselines), sign every event with
 a fresh template miner, ingest into a temporary store, then
 
 1. run detection (``analysis.detect_candidates``, the pure part of ``services.detect``) every
-   simulated minute from ``--from-hour`` to ``--to-hour`` Eastern, skipping keys already proposed
-   (as the services' one-active-incident-per-key rule does);
+   ``--every`` simulated seconds (the worker's cadence, 15) from ``--from-hour`` to ``--to-hour``
+   Eastern, skipping keys already proposed and the signatures of proposed incidents (as
+   ``services.detect`` does);
    Detection tests a 5-minute and a 30-minute window, each against same-length windows around
    the same time on the earlier days (``analysis.DETECTION_WINDOWS``);
 2. compute the per-ticket recommendation (``analysis.ticket_analysis``) for each scenario's
@@ -17,7 +19,8 @@ a fresh template miner, ingest into a temporary store, then
 
 A proposed incident is attributed to a scenario when, in its 30-minute window, its signature's
 errors include the scenario's affected users inside the scenario's window (security: the user
-is the scenario's). Anything else is a background proposal (a false alarm). Prints Markdown.
+is the scenario's; an upstream down or degraded: the scenario's upstream at the scenario's
+facility). Anything else is a background proposal (a false alarm). Prints Markdown.
 """
 
 from __future__ import annotations
@@ -81,6 +84,12 @@ def attribute(
             if candidate.subject in truth.affected_user_uuids:
                 return truth.name
             continue
+        if candidate.kind == "upstream":
+            places = {truth.target, *truth.details.get("sites", [])}
+            upstream, facility = candidate.numbers["upstream"], candidate.numbers["facility"]
+            if upstream == truth.upstream and facility in places:
+                return truth.name
+            continue
         users = " OR ".join(f'"{u}"' for u in truth.affected_user_uuids[:ATTRIBUTION_USERS])
         query = f"@signature:{candidate.signature} @user_uuid:({users})"
         if analysis.count(source, query, max(truth.start, now - timedelta(minutes=30)), now):
@@ -133,6 +142,8 @@ def run(seed: int, intensity: float, args: argparse.Namespace, t: Thresholds) ->
         while now < end:
             for c in analysis.detect_candidates(source, now, t, state=state, skip_keys=proposed):
                 proposed.add(c.key)
+                if c.signature:
+                    proposed.add(f"sig:{c.signature}")
                 name = attribute(source, c, now, truths)
                 if name == "background":
                     why = next((r.numbers for r in c.recommendation.results if r.decides), {})
@@ -143,7 +154,7 @@ def run(seed: int, intensity: float, args: argparse.Namespace, t: Thresholds) ->
                 delay = (now - first).total_seconds() if first else float("nan")
                 if name not in detected:
                     detected[name] = (c.recommendation.target, delay)
-            now += timedelta(minutes=1)
+            now += timedelta(seconds=args.every)
             ticks += 1
         detect_seconds = time.perf_counter() - began
         ticket: dict[str, str] = {}
@@ -177,7 +188,7 @@ def run(seed: int, intensity: float, args: argparse.Namespace, t: Thresholds) ->
 
 def precision_recall(pairs: list[tuple[str, str]]) -> dict[str, tuple[float, float, int]]:
     """Per target: (precision, recall, support) over (truth, predicted) pairs."""
-    out = {}
+    out: dict[str, tuple[float, float, int]] = {}
     for target in TARGETS:
         tp = sum(1 for truth, got in pairs if truth == target and got == target)
         fp = sum(1 for truth, got in pairs if truth != target and got == target)
@@ -197,6 +208,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=4)
     parser.add_argument("--from-hour", type=float, default=9.0)
     parser.add_argument("--to-hour", type=float, default=16.0)
+    parser.add_argument("--every", type=float, default=15.0, help="seconds between evaluations")
     args = parser.parse_args()
     t = Thresholds()
     truth_of = {}
@@ -261,9 +273,9 @@ def main() -> None:
         for alarm in r.false_alarms:
             alarms[alarm] += 1
     total_ticks = sum(r.ticks for r in results)
+    hours = max(total_ticks * args.every / 3600, 1e-9)
     print(f"Background proposals (false alarms): {sum(alarms.values())} over {total_ticks} "
-          f"evaluations ({60 * sum(alarms.values()) / max(total_ticks, 1):.3f} per evaluated "
-          "hour)")  # fmt: skip
+          f"evaluations, {hours:.0f} simulated hours ({sum(alarms.values()) / hours:.3f} per hour)")  # fmt: skip
     for alarm, n in sorted(alarms.items(), key=lambda kv: -kv[1]):
         print(f"- {n} x {alarm}")
     print(

@@ -36,6 +36,8 @@ try:
             f"BACKLINE_LOG_SOURCE must be duckdb or datadog (got {BACKLINE_LOG_SOURCE!r})"
         )
     BACKLINE_LOG_RETENTION_DAYS = config.env_int("BACKLINE_LOG_RETENTION_DAYS", 30, minimum=1)
+    # Seconds between two runs of continuous detection (escalation.tasks).
+    DETECTION_SECONDS = config.env_int("BACKLINE_DETECTION_SECONDS", 15, minimum=5)
     # Datadog Logs API (only read when BACKLINE_LOG_SOURCE=datadog): site such as datadoghq.com,
     # or a full URL (tests point it at a local server).
     BACKLINE_DATADOG_SITE = os.environ.get("BACKLINE_DATADOG_SITE", "datadoghq.com").strip()

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 from backline.audit.redact import Redactor
 from backline.escalation.rules import (
+    BreakerFacts,
     CaseFacts,
     Recommendation,
     SecurityFacts,
@@ -33,11 +34,13 @@ from backline.escalation.rules import (
     Thresholds,
     UpstreamFacts,
     WindowCount,
+    breaker_state,
     crowded,
     rate_change_chance,
     recommend,
     window_crowded,
 )
+from backline.health.selectors import UPSTREAMS as UPSTREAM_LABELS
 from backline.logs.source import FacetValue, LogEvent, LogSource
 
 ERROR_QUERY = "@error_code:*"
@@ -528,6 +531,236 @@ def security_for_user(
     )
 
 
+# ---- upstreams down or degraded now (the fast signal) ------------------------------------------
+
+# Under this many calls in the lookback an upstream's usual shares are unknown: a failed call is
+# then assumed to happen 5% of the time, and slowness is not judged.
+HISTORY_MIN_CALLS = 200
+UNKNOWN_FAILED_SHARE = 0.05
+ALL_CALLS = "@upstream:*"
+# Upstreams that pass another's failure on (the MHV API answers with RX99 when VistA or Oracle
+# Health fails behind it): named after the upstream they depend on.
+PASSES_ON = frozenset({"mhv_api"})
+
+
+@dataclass(frozen=True)
+class UpstreamUsual:
+    """An upstream's calls over the lookback: the share that failed, the duration above which
+    a call is slow (its ``percentile``), and the share that failed or was slow."""
+
+    calls: int
+    failed: float
+    slow_ms: float | None
+    slow_or_failed: float | None
+
+
+def _by_value(
+    source: LogSource, query: str, start: datetime, end: datetime, by: str
+) -> dict[str, int]:
+    found = source.facets(query, start, end, fields=[by], limit=MAX_GROUPS).get(by, [])
+    return {str(v.value): v.count for v in found if v.value is not None}
+
+
+def _bad_query(usual: dict[str, UpstreamUsual], upstream: str = "") -> str:
+    """Calls that failed or were slow: of one upstream, or of any (``upstream`` empty)."""
+    names = [upstream] if upstream else sorted(usual)
+    slow = [
+        f"(@upstream:{quote(name)} @duration_ms:>{usual[name].slow_ms:.0f})"
+        for name in names
+        if name in usual and usual[name].slow_ms is not None
+    ]
+    scope = f"@upstream:{quote(upstream)}" if upstream else ALL_CALLS
+    if not slow:
+        return both(scope, ERROR_QUERY)
+    return f"{scope} ({' OR '.join([ERROR_QUERY, *slow])})"
+
+
+def upstream_usual(
+    source: LogSource, before: datetime, *, percentile: int
+) -> dict[str, UpstreamUsual]:
+    """Each upstream's usual shares over the lookback before ``before`` (upstreams with fewer
+    than ``HISTORY_MIN_CALLS`` calls are left out: nothing is known of them)."""
+    start = before - LOOKBACK
+    calls = _by_value(source, ALL_CALLS, start, before, "@upstream")
+    known = {name: n for name, n in calls.items() if n >= HISTORY_MIN_CALLS}
+    if not known:
+        return {}
+    failed = _by_value(source, both(ALL_CALLS, ERROR_QUERY), start, before, "@upstream")
+    rows = source.percentiles(
+        ALL_CALLS, start, before, field="@duration_ms", ps=(percentile,), group_by="@upstream"
+    )
+    lines = {str(r.group): r.values.get(f"p{percentile}") for r in rows if r.group is not None}
+    usual = {
+        name: UpstreamUsual(
+            n,
+            failed.get(name, 0) / n,
+            float(lines[name]) if lines.get(name) is not None else None,  # type: ignore[arg-type]
+            None,
+        )
+        for name, n in known.items()
+    }
+    bad = _by_value(source, _bad_query(usual), start, before, "@upstream")
+    return {
+        name: replace(u, slow_or_failed=bad.get(name, 0) / u.calls if u.slow_ms else None)
+        for name, u in usual.items()
+    }
+
+
+def _breaker_facts(
+    upstream: str,
+    usual: UpstreamUsual | None,
+    counts: tuple[int, int, int],
+    users: int,
+    t: Thresholds,
+    scope: str = "",
+) -> BreakerFacts:
+    calls, failed, bad = counts
+    return BreakerFacts(
+        upstream=upstream,
+        calls=calls,
+        failed=min(failed, calls),
+        slow_or_failed=min(bad, calls),
+        users=users,
+        usual_failed=usual.failed if usual else UNKNOWN_FAILED_SHARE,
+        usual_slow_or_failed=usual.slow_or_failed if usual else None,
+        slow_ms=usual.slow_ms if usual else None,
+        minutes=t.breaker_minutes,
+        scope=scope,
+        label=UPSTREAM_LABELS.get(upstream, upstream),
+    )
+
+
+def breaker_candidates(
+    source: LogSource, state: DetectionState, now: datetime, t: Thresholds, skip: set[str]
+) -> list[Candidate]:
+    """Upstreams down or degraded in the last ``breaker_minutes``, as a circuit breaker sees
+    them: for everyone (key ``upstream:<name>``) or for one facility's patients (key
+    ``facility:<station>``, holding every upstream broken there: when VistA fails, the MHV API
+    calls passing its answer on fail too, and that is one problem).
+
+    In a quiet minute this is one query (failed or slow calls per upstream); each upstream with
+    ``breaker_min_users`` such calls costs a few more.
+    """
+    start = now - timedelta(minutes=t.breaker_minutes)
+    usual = state.usual_for(source, now, t)
+    bad_by_upstream = _by_value(source, _bad_query(usual), start, now, "@upstream")
+    hot = sorted(u for u, n in bad_by_upstream.items() if n >= t.breaker_min_users)
+    if not hot:
+        return []
+    calls_by_upstream = _by_value(source, ALL_CALLS, start, now, "@upstream")
+    failed_by_upstream = _by_value(source, both(ALL_CALLS, ERROR_QUERY), start, now, "@upstream")
+    found: list[Candidate] = []
+    at_facility: dict[str, list[BreakerFacts]] = {}
+    for upstream in hot:
+        if f"upstream:{upstream}" in skip:
+            continue  # known to be broken for everyone: its facilities are part of that
+        scope = f"@upstream:{quote(upstream)}"
+        bad_query = _bad_query(usual, upstream)
+        mine = usual.get(upstream)
+        calls = _by_value(source, scope, start, now, "@facility")
+        failed = _by_value(source, both(scope, ERROR_QUERY), start, now, "@facility")
+        bad = _by_value(source, bad_query, start, now, "@facility")
+        users = distinct_by(source, bad_query, start, now, field="@user_uuid", group_by="@facility")
+        broken: dict[str, BreakerFacts] = {}
+        for facility, n in bad.items():
+            counts = (calls.get(facility, 0), failed.get(facility, 0), n)
+            here = _breaker_facts(
+                upstream, mine, counts, users.get(facility, 0), t, scope=f"facility {facility}"
+            )
+            if breaker_state(here, t):
+                broken[facility] = here
+        # Broken for everyone when the calls outside the broken facilities still trip.
+        whole = (
+            calls_by_upstream.get(upstream, 0),
+            failed_by_upstream.get(upstream, 0),
+            bad_by_upstream[upstream],
+        )
+        rest = _breaker_facts(
+            upstream,
+            mine,
+            (
+                whole[0] - sum(b.calls for b in broken.values()),
+                whole[1] - sum(b.failed for b in broken.values()),
+                whole[2] - sum(b.slow_or_failed for b in broken.values()),
+            ),
+            sum(n for facility, n in users.items() if facility not in broken),
+            t,
+        )
+        if breaker_state(rest, t) and rest.users >= t.breaker_min_users:
+            everyone = _breaker_facts(upstream, mine, whole, sum(users.values()), t)
+            candidate = _breaker_candidate(
+                source, f"upstream:{upstream}", [everyone], start, now, t
+            )
+            if candidate is not None:
+                found.append(candidate)
+                continue
+        for facility, one in broken.items():
+            at_facility.setdefault(facility, []).append(one)
+    for facility, facts in sorted(at_facility.items()):
+        key = f"facility:{facility}"
+        if key in skip:
+            continue
+        # The most broken first; on a tie the upstream whose answers others pass on.
+        facts.sort(key=lambda b: (-b.slow_or_failed, b.upstream in PASSES_ON, b.upstream))
+        candidate = _breaker_candidate(source, key, facts, start, now, t, facility=facility)
+        if candidate is not None:
+            found.append(candidate)
+    return found
+
+
+def _breaker_candidate(
+    source: LogSource,
+    key: str,
+    facts: list[BreakerFacts],
+    start: datetime,
+    now: datetime,
+    t: Thresholds,
+    *,
+    facility: str = "",
+) -> Candidate | None:
+    """A candidate for upstream(s) broken in one scope, named by the most broken one; its
+    signature is that upstream's most frequent error there (tickets and incidents join on it)."""
+    rec = recommend(CaseFacts(breakers=tuple(facts), for_ticket=False, now=now), t)
+    if rec.target == "tier3":
+        return None
+    main = facts[0]
+    state = breaker_state(main, t)
+    where = both(
+        f"@upstream:{quote(main.upstream)}", f"@facility:{quote(facility)}" if facility else ""
+    )
+    errors = source.facets(both(where, ERROR_QUERY), start, now, fields=["@signature"], limit=1)
+    signature = next((str(v.value) for v in errors.get("@signature", []) if v.value), "")
+    since = now - timedelta(minutes=30)  # the links show the onset, not only the test's window
+    queries = [
+        Query(f"Failed {main.label} calls", both(where, ERROR_QUERY), since, now),
+        Query(f"All {main.label} calls", where, since, now),
+    ]
+    if main.slow_ms is not None:
+        slow = both(where, f"@duration_ms:>{main.slow_ms:.0f}")
+        queries.insert(1, Query(f"Slow {main.label} calls", slow, since, now))
+    if state == "down":
+        title = f"{main.where} down: {main.failed} of {main.calls} calls failed"
+    else:
+        title = f"{main.where} degraded: {main.slow_or_failed} of {main.calls} calls failed or slow"
+    return Candidate(
+        key=key,
+        kind="upstream",
+        title=f"{title} in {main.minutes:g} min",
+        recommendation=rec,
+        signature=signature,
+        queries=tuple(queries),
+        numbers={
+            "upstream": main.upstream,
+            "facility": facility or None,
+            "state": state,
+            "calls": main.calls,
+            "failed": main.failed,
+            "slow_or_failed": main.slow_or_failed,
+            "users": main.users,
+        },
+    )
+
+
 # ---- a ticket ---------------------------------------------------------------------------------------
 
 
@@ -663,13 +896,14 @@ class Candidate:
     """
 
     key: str
-    kind: str  # "signature" or "security"
+    kind: str  # "signature", "upstream" or "security"
     title: str
     recommendation: Recommendation
     signature: str = ""
     report: SignatureReport | None = None
     subject: str = ""
     numbers: dict[str, int | float | str | None] = field(default_factory=dict)
+    queries: tuple[Query, ...] = ()
 
 
 @dataclass
@@ -682,6 +916,27 @@ class DetectionState:
     coverage: Coverage | None = None
     coverage_at: datetime | None = None
     past: dict[tuple[str, datetime, timedelta], dict[str, int]] = field(default_factory=dict)
+    usual: dict[str, UpstreamUsual] = field(default_factory=dict)
+    usual_at: datetime | None = None
+    minute_tested: datetime | None = None  # the minute whose signature tests have run
+
+    def minute_due(self, now: datetime) -> bool:
+        """True once per minute: the signature and security tests run at most that often."""
+        minute = now.replace(second=0, microsecond=0)
+        if self.minute_tested == minute:
+            return False
+        self.minute_tested = minute
+        return True
+
+    def usual_for(
+        self, source: LogSource, now: datetime, t: Thresholds
+    ) -> dict[str, UpstreamUsual]:
+        """``upstream_usual`` over the lookback, refreshed hourly."""
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if self.usual_at != hour:
+            self.usual = upstream_usual(source, hour, percentile=t.breaker_slow_percentile)
+            self.usual_at = hour
+        return self.usual
 
     def coverage_for(self, source: LogSource, now: datetime) -> Coverage:
         stale = self.coverage_at is None or now - self.coverage_at >= timedelta(minutes=60)
@@ -702,6 +957,11 @@ def detect_candidates(
 ) -> list[Candidate]:
     """One evaluation, like a Datadog monitor's: what crossed a threshold in the last 30 min.
 
+    0. Upstreams down or degraded in the last ``breaker_minutes`` (``breaker_candidates``);
+       their signatures are not proposed again as signatures. This runs on every call (the
+       worker calls every 15 s); steps 1 and 2 once per minute of ``now``, as a Datadog
+       monitor does: their windows move little in 15 s, and each extra test is one more chance
+       of a false alarm.
     1. Distinct users per signature in the window; signatures with ``min_users`` users are
        compared with their baseline, signatures with ``new_signature_min_users`` users are
        checked for being new. Either kind goes through every rule (``recommend``); a
@@ -716,9 +976,13 @@ def detect_candidates(
     t = thresholds
     start = now - DETECTION_WINDOW
     coverage = state.coverage_for(source, now)
+    found: list[Candidate] = breaker_candidates(source, state, now, t, skip)
+    if not state.minute_due(now):
+        return found
+    claimed = {c.signature for c in found if c.signature}
 
     def skipped(sig: str) -> bool:
-        return f"sig:{sig}" in skip
+        return f"sig:{sig}" in skip or sig in claimed
 
     evidence = _crossing(source, state, coverage, now, t, group_by="@signature", skip=skipped)
     wanted: list[str] = list(evidence)
@@ -770,7 +1034,6 @@ def detect_candidates(
             seen = state.first_seen[sig] = first.ts
         if now - seen <= timedelta(hours=2):
             wanted.append(sig)
-    found: list[Candidate] = []
     for sig in sorted(wanted):
         report = signature_report(
             source, sig, now=now, thresholds=t, coverage=coverage, focus=focus.get(sig)

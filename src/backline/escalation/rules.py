@@ -8,9 +8,12 @@ Criteria (docs/escalation.md has the user-facing version):
 
 - Monitoring: a signature affects at least ``min_users`` distinct users and at least
   ``baseline_factor`` times its baseline; an upstream's error rate is far above its baseline
-  across many users; as many users' calls to an upstream are slow, far more than before; a security indicator (one user reading several patients' records, sign-in
-  failures from many addresses, protected data in the messages of a new signature); an engineer
-  marked that a hotfix is needed.
+  across many users; many users' calls to an upstream are slow, far more than before; an
+  upstream is down or degraded right now (in the last ``breaker_minutes``, most calls to it, or
+  to it for one facility's patients, failed or were slow: the portal's circuit breaker trips at
+  80% failures over two minutes); a security indicator (one user reading several patients'
+  records, sign-in failures from many addresses, protected data in the messages of a new
+  signature); an engineer marked that a hotfix is needed.
 - Investigator: a shared signature first appeared within ``version_window_minutes`` after a
   version change; a shared pattern spans several portal areas or keeps coming back over days; a
   ticket stays without root cause past ``no_root_cause_hours``.
@@ -46,6 +49,7 @@ RECURRING = "recurring"
 NO_ROOT_CAUSE = "no_root_cause"
 CONFINED_TO_USER = "confined_to_user"
 SLOW_COHORT = "slow_cohort"
+UPSTREAM_DEGRADED = "upstream_degraded"
 
 SECURITY_RULES = frozenset({SESSION_READS_MANY, SIGNIN_ANOMALY, PROTECTED_DATA})
 
@@ -84,6 +88,16 @@ class Thresholds:
     new_signature_min_users: int = 3  # a post-deploy signature must be shared to be a code change
     widespread_share: float = 0.5  # of the endpoint's users: above it, a new error is an outage
     areas_min: int = 3
+    # An upstream is down when this share of its calls failed in the last breaker_minutes (the
+    # portal's circuit breaker: 80% over two minutes), degraded when degraded_share of them
+    # failed or were slower than its p<breaker_slow_percentile> on earlier days; either only
+    # when it is unlikely under the usual shares (detect_max_chance) and hit breaker_min_users.
+    breaker_share: float = 0.8
+    degraded_share: float = 0.5
+    breaker_minutes: float = 2.0
+    breaker_min_users: int = 2
+    breaker_slow_percentile: int = 99
+    breaker_base_floor: float = 0.005  # a usual share under this counts as this
     recurring_min_days: int = 3
     no_root_cause_hours: float = 72.0
 
@@ -188,6 +202,29 @@ class SlowFacts:
 
 
 @dataclass(frozen=True)
+class BreakerFacts:
+    """An upstream's calls in the last few minutes (for everyone, or for one facility's
+    patients): how many failed or were slow, against the upstream's usual shares."""
+
+    upstream: str
+    calls: int
+    failed: int
+    slow_or_failed: int
+    users: int  # distinct users with a failed or slow call
+    usual_failed: float  # the upstream's usual share of failed calls
+    usual_slow_or_failed: float | None = None  # None: no history to say what slow is
+    slow_ms: float | None = None
+    minutes: float = 2.0
+    scope: str = ""  # "" for everyone, or "facility 589"
+    label: str = ""  # the upstream's display name ("VistA"); the id when empty
+
+    @property
+    def where(self) -> str:
+        name = self.label or self.upstream
+        return f"{name} for {self.scope} patients" if self.scope else name
+
+
+@dataclass(frozen=True)
 class SecurityFacts:
     patients_read: int = 0  # most distinct patients' records one user read
     signin_addresses: int = 0  # most distinct addresses among one user's failed sign-ins
@@ -200,6 +237,7 @@ class CaseFacts:
     signatures: tuple[SignatureFacts, ...] = ()
     upstreams: tuple[UpstreamFacts, ...] = ()
     slow: tuple[SlowFacts, ...] = ()
+    breakers: tuple[BreakerFacts, ...] = ()
     security: SecurityFacts = field(default_factory=SecurityFacts)
     hotfix_needed: bool = False
     hours_without_root_cause: float | None = None  # None: not a ticket, or it has a root cause
@@ -477,6 +515,91 @@ def rule_upstream_spike(u: UpstreamFacts, t: Thresholds) -> RuleResult:
     )
 
 
+def breaker_chances(b: BreakerFacts, t: Thresholds) -> tuple[float, float]:
+    """The chance of at least this many failed calls, and of failed-or-slow calls, among
+    ``b.calls`` when each call fails (or is slow) at the upstream's usual share."""
+    failed = binomial_tail(b.calls, max(b.usual_failed, t.breaker_base_floor), b.failed)
+    slow = 1.0
+    if b.usual_slow_or_failed is not None:
+        base = max(b.usual_slow_or_failed, t.breaker_base_floor)
+        slow = binomial_tail(b.calls, base, b.slow_or_failed)
+    return failed, slow
+
+
+def breaker_state(b: BreakerFacts, t: Thresholds) -> Literal["down", "degraded", ""]:
+    """``down``: the breaker's share of calls failed; ``degraded``: the degraded share failed or
+    was slow; each only when unlikely under the usual shares. Users are not counted here."""
+    if not b.calls:
+        return ""
+    failed_chance, slow_chance = breaker_chances(b, t)
+    if b.failed >= t.breaker_share * b.calls and failed_chance <= t.detect_max_chance:
+        return "down"
+    if b.slow_or_failed >= t.degraded_share * b.calls and slow_chance <= t.detect_max_chance:
+        return "degraded"
+    return ""
+
+
+def rule_upstream_degraded(b: BreakerFacts, t: Thresholds) -> RuleResult:
+    """Monitoring: an upstream (or its calls for one facility) is down or slow right now.
+
+    The fast signal of continuous detection: it needs only a few calls, because each call is
+    tested against the upstream's own failure and slowness rates, and two users.
+    """
+    state = breaker_state(b, t)
+    fired = bool(state) and b.users >= t.breaker_min_users
+    failed_chance, slow_chance = breaker_chances(b, t)
+    chance = slow_chance if state == "degraded" else failed_chance
+    minutes = _times(b.minutes)
+    slow_text = (
+        f" or took longer than {b.slow_ms:,.0f} ms (its p{t.breaker_slow_percentile} on earlier "
+        "days)"
+        if b.slow_ms is not None
+        else ""
+    )
+    usual = b.usual_slow_or_failed if state == "degraded" else b.usual_failed
+    sentence = (
+        f"{b.where}: {b.failed} of {b.calls} calls failed in the last {minutes} min "
+        f"({_pct(b.failed / b.calls if b.calls else 0.0)}); {b.slow_or_failed} failed{slow_text}. "
+        f"{b.users} users were hit. Usually {_pct(usual or 0.0)} do. "
+    )
+    if fired and state == "down":
+        sentence += (
+            f"That is at least {_pct(t.breaker_share)} failing (the portal's circuit breaker "
+            f"trips there) and not chance (p={chance:.1g}): the upstream is down for them, "
+            "monitoring on-call."
+        )
+    elif fired:
+        sentence += (
+            f"That is at least {_pct(t.degraded_share)} failing or slow and not chance "
+            f"(p={chance:.1g}): the upstream is degraded, monitoring on-call."
+        )
+    else:
+        sentence += (
+            f"Down at {_pct(t.breaker_share)} failing, degraded at {_pct(t.degraded_share)} "
+            f"failing or slow, each with a chance under {t.detect_max_chance:g} and "
+            f"{t.breaker_min_users} users."
+        )
+    return RuleResult(
+        UPSTREAM_DEGRADED,
+        "Upstream down or degraded now",
+        "monitoring",
+        fired,
+        sentence,
+        {
+            "upstream": b.upstream,
+            "scope": b.scope,
+            "state": state or "ok",
+            "minutes": b.minutes,
+            "calls": b.calls,
+            "failed": b.failed,
+            "slow_or_failed": b.slow_or_failed,
+            "users": b.users,
+            "slow_ms": None if b.slow_ms is None else round(b.slow_ms),
+            "chance": float(f"{chance:.3g}"),
+        },
+    )
+
+
 def rule_session_reads_many(sec: SecurityFacts, t: Thresholds) -> RuleResult:
     fired = sec.patients_read >= t.security_min_patients
     return RuleResult(
@@ -688,6 +811,8 @@ def evaluate(facts: CaseFacts, t: Thresholds) -> tuple[RuleResult, ...]:
         results.append(rule_upstream_spike(u, t))
     for f in facts.slow:
         results.append(rule_slow_cohort(f, t, for_ticket=facts.for_ticket))
+    for b in facts.breakers:
+        results.append(rule_upstream_degraded(b, t))
     results.append(rule_session_reads_many(facts.security, t))
     results.append(rule_signin_anomaly(facts.security, t))
     for s in facts.signatures:
@@ -729,6 +854,8 @@ def decide(facts: CaseFacts, results: tuple[RuleResult, ...], t: Thresholds) -> 
         )
     if wide := named(MANY_USERS, UPSTREAM_SPIKE, SLOW_COHORT) + changed:
         return pick("monitoring", wide, "Escalate to monitoring: many users are affected.")
+    if broken := named(UPSTREAM_DEGRADED):
+        return pick("monitoring", broken, "Escalate to monitoring: an upstream is down or slow.")
     if deep := named(SPANS_AREAS, RECURRING, NO_ROOT_CAUSE):
         return pick("investigator", deep, "Escalate to the investigator: deeper analysis needed.")
     confined = named(CONFINED_TO_USER)

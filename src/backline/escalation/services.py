@@ -297,7 +297,11 @@ def incident_link_sharing_tickets(
 
 
 def _severity(rec: Recommendation) -> str:
+    """Critical: a security indicator, or an upstream down (most calls failing) for everyone or
+    for one facility's patients; high: other monitoring cases; medium: the investigator."""
     if set(rec.deciding) & {"session_reads_many", "signin_anomaly", "protected_data"}:
+        return Severity.CRITICAL
+    if any(r.decides and r.numbers.get("state") == "down" for r in rec.results):
         return Severity.CRITICAL
     return Severity.HIGH if rec.target == "monitoring" else Severity.MEDIUM
 
@@ -512,7 +516,8 @@ def _page_monitoring(incident: Incident) -> list[int]:
     notice = rendering.Notice(
         event=Event.ESCALATED_MONITORING,
         headline=f"{incident.number} proposed by detection",
-        what_happened=str(incident.evidence.get("recommendation", {}).get("headline", "")),
+        what_happened=f"{incident.title}. "
+        + str(incident.evidence.get("recommendation", {}).get("headline", "")),
         link=f"{settings.SITE_URL}/escalation/incidents/{incident.pk}/",
     )
     dedup = f"backline-incident-{incident.pk}"
@@ -560,6 +565,9 @@ def detect(*, now: datetime | None = None) -> list[Incident]:
     thresholds = rule_thresholds()
     active = list(Incident.objects.filter(status__in=ACTIVE_STATUSES))
     skip = {i.detection_key for i in active if i.detection_key}
+    # A signature already held by an active incident (an upstream outage's errors, say) is not
+    # proposed a second time on its own.
+    skip |= {f"sig:{signature}" for i in active for signature in i.signatures}
     candidates = analysis.detect_candidates(
         get_source(),
         now,
@@ -587,6 +595,7 @@ def _propose(candidate: analysis.Candidate, now: datetime) -> Incident | None:
         "detected_at": now.isoformat(),
         "recommendation": recommendation_evidence(rec),
         "numbers": dict(candidate.numbers),
+        "queries": [_query_json(q, "") for q in candidate.queries],
     }
     title = candidate.title
     if candidate.report is not None:

@@ -1,4 +1,6 @@
-"""Background tasks of the escalation app: continuous detection, once a minute.
+"""Background tasks of the escalation app: continuous detection, every
+``settings.DETECTION_SECONDS`` (15 by default: four times as often as a Datadog monitor, so an
+upstream outage is proposed within a minute of its first errors; one run costs tens of ms).
 
 django-tasks has no scheduler, so detection is a self-rescheduling chain: each run carries the
 moment it was scheduled for, and only the run matching ``RuleSettings.detection_due_at`` may
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -17,7 +20,9 @@ from django_tasks import task
 from backline.escalation import services
 from backline.escalation.models import RuleSettings
 
-EVERY = timedelta(seconds=60)  # like a Datadog monitor's evaluation
+
+def _every() -> timedelta:
+    return timedelta(seconds=settings.DETECTION_SECONDS)
 
 
 def _schedule(at: datetime) -> None:
@@ -28,7 +33,7 @@ def detection_ensure(*, now: datetime | None = None) -> bool:
     """Start the chain unless a run is due within two intervals; True when one was scheduled."""
     now = now or timezone.now()
     row, _ = RuleSettings.objects.get_or_create(pk=RuleSettings.SINGLETON)
-    if row.detection_due_at is not None and row.detection_due_at > now - 2 * EVERY:
+    if row.detection_due_at is not None and row.detection_due_at > now - 2 * _every():
         return False
     claimed = RuleSettings.objects.filter(pk=row.pk, detection_due_at=row.detection_due_at).update(
         detection_due_at=now
@@ -43,7 +48,7 @@ def escalation_detect(scheduled_for: str) -> int:
     """Run detection, then schedule the next run if this run is the chain's current one."""
     moment = datetime.fromisoformat(scheduled_for)
     created = services.detect()
-    following = moment + EVERY
+    following = moment + _every()
     claimed = RuleSettings.objects.filter(
         pk=RuleSettings.SINGLETON, detection_due_at=moment
     ).update(detection_due_at=following)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -209,3 +210,53 @@ def test_slow_cohort_needs_min_users_and_a_jump() -> None:
     assert not rules.rule_slow_cohort(_slow(4, 0.0, 3, 3), t).fired  # under N
     assert not rules.rule_slow_cohort(_slow(6, 2.5, 3, 3), t).fired  # under 3x the baseline
     assert rules.rule_slow_cohort(_slow(8, 0.5, 3, 3), t).fired
+
+
+def _breaker(calls: int, failed: int, users: int, **changes: object) -> rules.BreakerFacts:
+    values: dict[str, object] = {
+        "upstream": "vista",
+        "calls": calls,
+        "failed": failed,
+        "slow_or_failed": failed,
+        "users": users,
+        "usual_failed": 0.012,
+        "usual_slow_or_failed": 0.022,
+        "slow_ms": 1400.0,
+        "scope": "facility 515",
+        "label": "VistA",
+    }
+    return rules.BreakerFacts(**(values | changes))  # type: ignore[arg-type]
+
+
+def test_upstream_down_needs_the_breaker_share_a_small_chance_and_two_users() -> None:
+    # 3 of 3 failing when 1.2% usually fail: p = 0.012^3, under the detection chance.
+    down = rules.rule_upstream_degraded(_breaker(3, 3, 2), T)
+    assert down.fired and down.numbers["state"] == "down"
+    assert math.isclose(float(down.numbers["chance"]), 0.012**3, rel_tol=1e-2)
+    assert "VistA for facility 515 patients: 3 of 3 calls failed" in down.explanation
+    # Two of two is not unlikely enough (p = 1.4e-4); one user retrying is not an outage.
+    assert not rules.rule_upstream_degraded(_breaker(2, 2, 2), T).fired
+    assert not rules.rule_upstream_degraded(_breaker(3, 3, 1), T).fired
+    # Under 80% failing the breaker would not trip, however unlikely.
+    assert rules.breaker_state(_breaker(20, 15, 9, slow_or_failed=15), T) == "degraded"
+    assert rules.breaker_state(_breaker(20, 16, 9), T) == "down"
+
+
+def test_upstream_degraded_counts_slow_calls_against_their_usual_share() -> None:
+    slow = _breaker(6, 0, 4, slow_or_failed=5, upstream="oracle_health", label="Oracle Health")
+    result = rules.rule_upstream_degraded(slow, T)
+    assert result.fired and result.numbers["state"] == "degraded"
+    assert "longer than 1,400 ms" in result.explanation
+    # With no history of durations, slowness is not judged at all.
+    unknown = replace(slow, usual_slow_or_failed=None, slow_ms=None)
+    assert not rules.rule_upstream_degraded(unknown, T).fired
+    # Five slow calls of six are not unlikely when a quarter of calls are usually slow.
+    assert not rules.rule_upstream_degraded(replace(slow, usual_slow_or_failed=0.25), T).fired
+
+
+def test_a_broken_upstream_goes_to_monitoring_after_the_many_users_rules() -> None:
+    rec = recommend(CaseFacts(breakers=(_breaker(4, 4, 3),), for_ticket=False), T)
+    assert rec.target == "monitoring" and rec.deciding == ("upstream_degraded",)
+    assert rec.headline == "Escalate to monitoring: an upstream is down or slow."
+    quiet = recommend(CaseFacts(breakers=(_breaker(30, 1, 1),), for_ticket=False), T)
+    assert quiet.target == "tier3"

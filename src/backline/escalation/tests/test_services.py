@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from backline.accounts.models import User
 from backline.accounts.roles import Role
 from backline.errors import InvalidInput
-from backline.escalation import services
+from backline.escalation import analysis, services
 from backline.escalation.models import Incident, IncidentStatus
 from backline.escalation.tests.conftest import NOW
 from backline.notify.models import Channel, ChannelKind, Delivery
@@ -25,8 +25,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch, var_dir: Path) -> None:
     """The sample store's 'now'; the store lives in VAR_DIR."""
     monkeypatch.setattr(services, "_now", lambda now: now or NOW)
     monkeypatch.setattr(services, "_out_of_hours", lambda now: True)
-    services._DETECTION_STATE.first_seen.clear()
-    services._DETECTION_STATE.coverage = None
+    monkeypatch.setattr(services, "_DETECTION_STATE", analysis.DetectionState())
 
 
 @pytest.fixture
