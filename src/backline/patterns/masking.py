@@ -124,17 +124,13 @@ _WHOLE = re.compile(
     r")([:,;.)\]]?)"
 )
 _SIMPLE_KEY_VALUE = re.compile(r"\(?[A-Za-z_]+=([A-Za-z0-9._-]*)\)?")
-# What `Masker` tries first on a token it has not seen: one pattern for the shapes that need
-# none of the rules. No group matched: a word that no rule can match, because it holds no
-# digit, `@` or `=` and at most one `:` (not before `//`) or one quote: every rule needs a
-# digit, `@`, `=`, two quotes, `://` or (IPv6) two colons. Groups 1-2: `_WHOLE`. Group 3:
-# `_SIMPLE_KEY_VALUE`. The three shapes exclude each other, so their order does not matter.
+# What `Masker` tries first on a token with a `_VALUE_HINT` it has not seen (`_mask_easy`), with
+# `_SIMPLE_KEY_VALUE` for tokens with `=`: the shapes that need none of the rules. No group
+# matched: a word that no rule can match, because it holds no digit, `@` or `=` and at most
+# one `:` (not before `//`) or one quote: every rule needs a digit, `@`, `=`, two quotes, `://`
+# or (IPv6) two colons. Groups 1-2: `_WHOLE`. The two shapes exclude each other.
 _PLAIN = r"[^\d:@='\"]"
-_EASY = re.compile(
-    rf"{_PLAIN}*+(?:(?::(?!//)|['\"]){_PLAIN}*+)?+"
-    rf"|{_WHOLE.pattern}"
-    rf"|{_SIMPLE_KEY_VALUE.pattern}"
-)
+_EASY = re.compile(rf"{_PLAIN}*+(?:(?::(?!//)|['\"]){_PLAIN}*+)?+|{_WHOLE.pattern}")
 # A path whose segments can be masked one by one has no digit on both sides of a `/`.
 _DIGIT_SLASH_DIGIT = re.compile(r"\d/\d")
 
@@ -152,16 +148,14 @@ _MONTH = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\
 _WEEKDAY = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?")
 _BRACKETED = frozenset({"(<*>)", "[<*>]", "{<*>}"})
 _CLOSERS = ")]},;"
-# Every place where a rule of `join_masked` can apply, and some more: `<*>` then `<*>` (rule
-# 1 needs both to be exactly `<*>`), a token ending in `<*>` then a unit with closers after it
-# (rule 2), a month name then a token starting with `<*>` (rule 3). A text without any of
-# these comes out of `join_masked` as it went in.
-_JOIN_RULES = re.compile(
-    r"<\*> (?:<\*>|(?:"
-    + "|".join(re.escape(word) for word in sorted(UNIT_WORDS, key=len, reverse=True))
-    + r")[)\]},;]*)(?: |$)"
-    + r"|(?:^| )(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? <\*>"
-)
+# Every place where a rule of `join_masked` can apply, and some more. `_JOIN_AFTER_VALUE`: `<*>`
+# then `<*>` (rule 1 needs both to be exactly `<*>`), or a token ending in `<*>` then a unit
+# with closers after it (rule 2). `_JOIN_MONTH`: a month name then a token starting with `<*>`
+# (rule 3). A text in which neither finds anything comes out of `join_masked` as it went in.
+# Two patterns, because each then starts with something the regular expression engine can
+# scan for quickly; as one alternation they cost as much as `join_masked` itself.
+_JOIN_AFTER_VALUE = re.compile(rf"<\*> (?:<\*>|{_UNITS}[)\]}},;]*)(?: |$)")
+_JOIN_MONTH = re.compile(r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? <\*>")
 
 Span = tuple[int, int]
 
@@ -226,21 +220,24 @@ def token_spans(token: str, segments: dict[str, tuple[Span, ...]] | None = None)
 
 
 def _mask_easy(token: str) -> str | None:
-    """Return the masked text of a token of an `_EASY` shape, None for any other token.
+    """Return the masked text of a token of an `_EASY` or `_SIMPLE_KEY_VALUE` shape, else None.
 
     None of those shapes keeps a digit, and each masks the same whatever its digits are, so
     the digit-blind token gives the same answer as the token.
     """
+    if "=" in token:
+        pair = _SIMPLE_KEY_VALUE.fullmatch(token)
+        if pair is None:
+            return None
+        start, end = pair.span(1)
+        return token[:start] + WILDCARD + token[end:] if end > start else token
     easy = _EASY.fullmatch(token)
     if easy is None:
         return None
-    shape = easy.lastindex
-    if shape == 2:  # a whole value, perhaps with a bracket or closer around it
-        masked = token[: easy.end(1)] + WILDCARD + token[easy.start(2) :]
-        return WILDCARD if masked in _BRACKETED else masked
-    if shape == 3 and easy.end(3) > easy.start(3):  # key=value
-        return token[: easy.start(3)] + WILDCARD + token[easy.end(3) :]
-    return token  # a word no rule can match
+    if easy.lastindex is None:
+        return token  # a word no rule can match
+    masked = token[: easy.end(1)] + WILDCARD + token[easy.start(2) :]  # a whole value
+    return WILDCARD if masked in _BRACKETED else masked
 
 
 def _is_plain_path(token: str) -> bool:
@@ -491,8 +488,11 @@ class Masker:
         """Return `join_masked(joined.split(" "))`, memoised."""
         text = self._joined.get(joined)
         if text is None:
-            # Where `_JOIN_RULES` finds no place a rule could apply, `join_masked` only re-joins.
-            text = join_masked(joined.split(" ")) if _JOIN_RULES.search(joined) else joined
+            # Where no rule can apply, `join_masked` only re-joins (see `_JOIN_AFTER_VALUE`).
+            if _JOIN_AFTER_VALUE.search(joined) or _JOIN_MONTH.search(joined):
+                text = join_masked(joined.split(" "))
+            else:
+                text = joined
             if len(self._joined) >= self.limit:
                 self._joined.clear()
             self._joined[joined] = text
