@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Hashable
+from operator import attrgetter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ def label_ours(lines: list[str]) -> list[Hashable]:
     result per line, in order); drain3 has no batch call, so it gets `add_log_message` per line.
     """
     miner = TemplateMiner()
-    return [miner.resolve(match.template_id) for match in miner.add_many(lines)]
+    return list(miner.resolve_many(map(attrgetter("template_id"), miner.add_many(lines))))
 
 
 def label_drain3(lines: list[str]) -> list[Hashable]:

@@ -456,19 +456,24 @@ class Masker:
         raw: list[bytes] | None = None  # the line's own tokens, split only if needed
         kept = False
         kept_tokens = self._kept_tokens
+        hint = _VALUE_HINT.search
+        missing = masked.count(None)
+        if len(words) + missing >= self.limit:
+            words.clear()
         i = -1
-        for _ in range(masked.count(None)):
+        for _ in range(missing):
             i = masked.index(None, i + 1)  # the next token not in `words`, found in C
             piece = blind[i]
+            if piece.isalpha():  # ASCII letters only (bytes): a word
+                words[piece] = masked[i] = piece.decode()
+                continue
             known = kept_tokens.get(piece)
             if known is None:
                 # A word without `_VALUE_HINT`'s characters, or an `_EASY` shape: either way
                 # the digit-blind token masks as the token itself does (see `_mask_easy`).
                 token = piece.decode("utf-8", "surrogatepass")
-                easy = token if _VALUE_HINT.search(token) is None else _mask_easy(token)
+                easy = token if hint(token) is None else _mask_easy(token)
                 if easy is not None:
-                    if len(words) >= self.limit:
-                        words.clear()
                     words[piece] = masked[i] = easy
                     continue
             if raw is None:

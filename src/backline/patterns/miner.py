@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
+from functools import partial
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from backline.patterns.masking import WILDCARD, Masker, digit_blind_key
@@ -93,6 +95,10 @@ class Match(NamedTuple):
     is_new: bool
 
 
+# `Match(...)` runs the named tuple's `__new__`, a Python function; this is the same in C.
+_new_match: Callable[[tuple[str, str, bool]], Match] = partial(tuple.__new__, Match)
+
+
 class _Template:
     __slots__ = (
         "count",
@@ -112,7 +118,7 @@ class _Template:
         self.id = template_id
         self.tokens = tokens
         self.text = " ".join(tokens) if text is None else text
-        self.match = Match(template_id, self.text, False)
+        self.match = _new_match((template_id, self.text, False))
         self.count = 0
         self.first_seen: datetime | None = None
         self.last_seen: datetime | None = None
@@ -135,6 +141,7 @@ class _Template:
         return template
 
 
+_TEMPLATE_ID = attrgetter("template_id")
 _ROUTE_LIMIT = 8192
 _FAST_LIMIT = 65536
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
@@ -251,44 +258,48 @@ class TemplateMiner:
 
     def _add_new(self, message: str, key: bytes, at: datetime | None) -> Match:
         """Group a message whose digit-blind form is not in `_fast`."""
-        joined, kept = self._masker.joined_tokens(message, key)
-        template = self._joined_routes.get(joined)
+        masker = self._masker
+        joined, kept = masker.joined_tokens(message, key)
+        joined_routes = self._joined_routes
+        template = joined_routes.get(joined)
         is_new = False
         if template is None:
-            text = self._masker.join(joined)
+            text = masker.join(joined)
             template = self._routes.get(text)
             if template is None:
                 template, is_new = self._route(text)
-            if len(self._joined_routes) >= _FAST_LIMIT:
-                self._joined_routes.clear()
-            self._joined_routes[joined] = template
+            if len(joined_routes) >= _FAST_LIMIT:
+                joined_routes.clear()
+            joined_routes[joined] = template
         if template.merged_into is not None:
             template = template.live()
-        if (
-            len(self._fast) >= _FAST_LIMIT
-            or len(self._fast_kept) >= _FAST_LIMIT
-            or len(self._kept_once) >= _FAST_LIMIT
-        ):
+        fast = self._fast
+        if len(fast) >= _FAST_LIMIT:
             self._clear_fast()
         if not kept:
-            self._fast[key] = template
+            fast[key] = template
         elif key not in self._kept_once:
             # The plan for lines of this form is made when a second one comes: many forms
             # whose text keeps digits (a host name with a number in it) are seen only once.
+            if len(self._kept_once) >= _FAST_LIMIT:
+                self._clear_fast()
             self._kept_once.add(key)
         else:
             self._kept_once.discard(key)
-            plan = self._masker.kept_plan(message, key, self._masker.join(joined))
+            plan = masker.kept_plan(message, key, masker.join(joined))
             if plan is not None:
-                self._fast[key] = plan
+                if len(self._fast_kept) >= _FAST_LIMIT:
+                    self._clear_fast()
+                fast[key] = plan
                 self._fast_kept[(key, plan[0](message))] = template
         if at is None:
             template.count += 1
         else:
             template.seen(at)
         if is_new:
-            return Match(template.id, template.text, True)
-        return template.match
+            return _new_match((template.id, template.text, True))
+        match: Match = template.match
+        return match
 
     def _add_kept(self, key: bytes, digits: Any, pattern: str, at: datetime | None) -> Match:
         """Group a message of a known digit-blind form whose kept digits are new."""
@@ -308,8 +319,9 @@ class TemplateMiner:
         else:
             template.seen(at)
         if is_new:
-            return Match(template.id, template.text, True)
-        return template.match
+            return _new_match((template.id, template.text, True))
+        match: Match = template.match
+        return match
 
     def _clear_fast(self) -> None:
         """Empty the line memos (they are bounded)."""
@@ -376,6 +388,14 @@ class TemplateMiner:
         while template_id in self._aliases:
             template_id = self._aliases[template_id]
         return template_id
+
+    def resolve_many(self, template_ids: Iterable[str]) -> list[str]:
+        """Return `[self.resolve(i) for i in template_ids]`: each alias is resolved once."""
+        ids = list(template_ids)
+        if not self._aliases:
+            return ids
+        final = {alias: self.resolve(alias) for alias in self._aliases}
+        return list(map(final.get, ids, ids))  # an id that is no alias stands for itself
 
     def template(self, template_id: str) -> str:
         """Return the current template text of the group `template_id` belongs to."""
@@ -502,7 +522,7 @@ class TemplateMiner:
             del self._by_text[template.text]
         template.tokens = tokens
         template.text = " ".join(tokens)
-        template.match = Match(template.id, template.text, False)
+        template.match = _new_match((template.id, template.text, False))
 
     def _dedupe(self, template: _Template) -> _Template:
         """Index `template` by its text; if another template has the same text, merge them."""
@@ -608,10 +628,10 @@ def mine_lines(
     Trailing newlines are ignored.
     """
     miner = TemplateMiner(similarity=similarity, merge_after=merge_after)
-    ids = [match.template_id for match in miner.add_many(line.rstrip("\r\n") for line in lines)]
-    for template_id in ids:
-        final = miner.resolve(template_id)
-        yield final, miner.template(final)
+    matches = miner.add_many([line.rstrip("\r\n") for line in lines])
+    texts = {template_id: template.text for template_id, template in miner._templates.items()}
+    for final in miner.resolve_many(map(_TEMPLATE_ID, matches)):
+        yield final, texts[final]
 
 
 def grouping_accuracy(truth: Sequence[Hashable], predicted: Sequence[Hashable]) -> float:

@@ -16,6 +16,7 @@ from backline.patterns import masking
 from backline.patterns.masking import Masker, digit_blind_key, mask, token_spans
 from backline.patterns.miner import (
     STATE_FORMAT,
+    Match,
     TemplateMiner,
     TokenKind,
     grouping_accuracy,
@@ -713,3 +714,17 @@ def test_add_many_is_add_line_by_line_when_memos_are_cleared(
     batch, single = TemplateMiner(), TemplateMiner()
     assert batch.add_many(stream) == [single.add(line) for line in stream]
     assert batch.to_state() == single.to_state()
+
+
+def test_resolve_many_is_resolve_of_each() -> None:
+    miner = TemplateMiner()
+    ids = [
+        miner.add(f"session closed for user {name}").template_id
+        for name in ("cyrus", "news", "root", "test")
+    ]
+    # The third user merged the first two templates; the second one's id is now an alias.
+    assert ids[1] != ids[0] and miner.resolve(ids[1]) == ids[0]
+    asked = [*ids, "not-an-id", ids[0]]
+    assert miner.resolve_many(iter(asked)) == [miner.resolve(i) for i in asked]
+    assert type(miner.add("session closed for user x")) is Match
+    assert TemplateMiner().resolve_many(["a", "b"]) == ["a", "b"]
