@@ -40,7 +40,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from backline.patterns.masking import WILDCARD, Masker, digit_blind_key
@@ -99,12 +99,31 @@ class Match(NamedTuple):
 _new_match: Callable[[tuple[str, str, bool]], Match] = partial(tuple.__new__, Match)
 
 
+# How to check in C that a message has a template's token at each position where the template
+# is not `<*>`: a getter of those positions, the tokens found there, and how many there are.
+_Literals = tuple[Callable[[list[str]], tuple[str, ...]], tuple[str, ...], int]
+
+
+def _no_literals(tokens: list[str]) -> tuple[str, ...]:
+    return ()
+
+
+def _literals(tokens: list[str]) -> _Literals:
+    """The `_Literals` of a template's tokens."""
+    positions = [i for i, token in enumerate(tokens) if token != WILDCARD]
+    if not positions:
+        return _no_literals, (), 0
+    getter = itemgetter(*positions, positions[0])  # two positions or more: always a tuple
+    return getter, getter(tokens), len(positions)
+
+
 class _Template:
     __slots__ = (
         "count",
         "first_seen",
         "id",
         "last_seen",
+        "literals",
         "match",
         "merged_into",
         "seq",
@@ -119,6 +138,7 @@ class _Template:
         self.tokens = tokens
         self.text = " ".join(tokens) if text is None else text
         self.match = _new_match((template_id, self.text, False))
+        self.literals: _Literals | None = None  # made when first needed, see `_literals`
         self.count = 0
         self.first_seen: datetime | None = None
         self.last_seen: datetime | None = None
@@ -332,8 +352,7 @@ class TemplateMiner:
     def _route(self, text: str) -> tuple[_Template, bool]:
         """Find or create the group of a masked text never routed before; record its route."""
         tokens = text.split(" ")
-        # `_leaf_key(tokens)` and `_best(leaf, tokens)`, written out: this runs for every new
-        # masked text, and the calls were a good part of its cost.
+        # `_leaf_key(tokens)` written out: this runs for every new masked text.
         first = tokens[0]
         kind = self._kinds.get(first)
         if kind is None:
@@ -348,12 +367,7 @@ class TemplateMiner:
         found = self._by_text.get(text)
         widens = False
         if found is None:
-            best_equal = -1
-            accepts = self._accepts
-            for template in leaf:
-                equal, accepted_widens = accepts(template.tokens, tokens)
-                if equal > best_equal:
-                    found, best_equal, widens = template, equal, accepted_widens
+            found, widens = self._best(leaf, tokens)
         if found is not None:
             if widens:
                 self._generalise(found, tokens)
@@ -499,12 +513,27 @@ class TemplateMiner:
         return equal, widens
 
     def _best(self, leaf: list[_Template], tokens: list[str]) -> tuple[_Template | None, bool]:
-        """Return the template of `leaf` that accepts `tokens` best, and whether it widens."""
+        """Return the template of `leaf` that accepts `tokens` best, and whether it widens.
+
+        A template whose tokens other than `<*>` are all in `tokens` at their places accepts
+        them without widening, with those tokens and the message's own `<*>` as the equal
+        ones (a `<*>` of the message can only be equal at a `<*>` of the template): tested
+        in C (`_literals`) before the loop of `_accepts`, which only a differing token needs.
+        """
         best: _Template | None = None
         best_equal = -1
         best_widens = False
+        wildcards = -1
         for template in leaf:
-            equal, widens = self._accepts(template.tokens, tokens)
+            literals = template.literals
+            if literals is None:
+                literals = template.literals = _literals(template.tokens)
+            if literals[0](tokens) == literals[1]:
+                if wildcards < 0:
+                    wildcards = tokens.count(WILDCARD)
+                equal, widens = literals[2] + wildcards, False
+            else:
+                equal, widens = self._accepts(template.tokens, tokens)
             if equal > best_equal:
                 best, best_equal, best_widens = template, equal, widens
         return best, best_widens
@@ -523,6 +552,7 @@ class TemplateMiner:
         template.tokens = tokens
         template.text = " ".join(tokens)
         template.match = _new_match((template.id, template.text, False))
+        template.literals = None
 
     def _dedupe(self, template: _Template) -> _Template:
         """Index `template` by its text; if another template has the same text, merge them."""

@@ -728,3 +728,33 @@ def test_resolve_many_is_resolve_of_each() -> None:
     assert miner.resolve_many(iter(asked)) == [miner.resolve(i) for i in asked]
     assert type(miner.add("session closed for user x")) is Match
     assert TemplateMiner().resolve_many(["a", "b"]) == ["a", "b"]
+
+
+_ROUTE_TOKENS = st.sampled_from(["<*>", "open", "close", "tty2", "tty3", "RX139", "x=<*>", "a/b"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 5).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(_ROUTE_TOKENS, min_size=n, max_size=n), min_size=1, max_size=5),
+            st.lists(_ROUTE_TOKENS, min_size=n, max_size=n),
+        )
+    ),
+    st.sampled_from([0.0, 0.5, 1.0]),
+)
+def test_best_template_short_cut_agrees_with_accepts(
+    case: tuple[list[list[str]], list[str]], similarity: float
+) -> None:
+    # `_best` takes a template whose literal tokens all match without the loop of `_accepts`;
+    # it must pick the same template, with the same widening, as `_accepts` alone would.
+    leaf_tokens, tokens = case
+    miner = TemplateMiner(similarity=similarity)
+    leaf = [miner._create(list(t), " ".join(t), []) for t in dict.fromkeys(map(tuple, leaf_tokens))]
+    expected, best_equal, expected_widens = None, -1, False
+    for template in leaf:
+        equal, widens = miner._accepts(template.tokens, tokens)
+        if equal > best_equal:
+            expected, best_equal, expected_widens = template, equal, widens
+    assert miner._best(leaf, tokens) == (expected, expected_widens)
+    assert miner._best(leaf, tokens) == (expected, expected_widens)  # with the literals made
