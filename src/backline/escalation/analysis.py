@@ -586,17 +586,21 @@ def upstream_usual(
     if not known:
         return {}
     failed = _by_value(source, both(ALL_CALLS, ERROR_QUERY), start, before, "@upstream")
-    rows = source.percentiles(
-        ALL_CALLS, start, before, field="@duration_ms", ps=(percentile,), group_by="@upstream"
-    )
-    lines = {str(r.group): r.values.get(f"p{percentile}") for r in rows if r.group is not None}
+    lines: dict[str, float] = {}  # the duration above which a call is slow
+    for row in source.percentiles(
+        ALL_CALLS,
+        start,
+        before,
+        field="@duration_ms",
+        ps=(percentile,),
+        group_by="@upstream",
+        limit=MAX_GROUPS,
+    ):
+        value = row.values.get(f"p{percentile}")
+        if row.group is not None and value is not None:
+            lines[str(row.group)] = float(value)
     usual = {
-        name: UpstreamUsual(
-            n,
-            failed.get(name, 0) / n,
-            float(lines[name]) if lines.get(name) is not None else None,  # type: ignore[arg-type]
-            None,
-        )
+        name: UpstreamUsual(n, failed.get(name, 0) / n, lines.get(name), None)
         for name, n in known.items()
     }
     bad = _by_value(source, _bad_query(usual), start, before, "@upstream")
