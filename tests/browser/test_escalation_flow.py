@@ -4,6 +4,10 @@ A Tier 2 specialist opens a ticket with the full escalation context and escalate
 a Tier 3 engineer finds it in the Tier 3 queue, reveals the identifier, acknowledges and resolves
 it. A second, CSP-enforcing browser context then checks that the pages and htmx work under the
 site's Content-Security-Policy (the axe context bypasses CSP only to inject axe-core).
+
+A second flow: an admin corrects and saves the escalation thresholds and resets them; an
+engineer marks from the ticket's escalation panel that a hotfix is needed (htmx, under the CSP)
+and sees the recommendation turn to monitoring.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import pytest
 from backline.accounts.models import User
 from backline.accounts.roles import Role
 from backline.accounts.services import user_create
+from backline.escalation.models import HotfixMark, RuleSettings
+from backline.logs.store import forget_store
 from backline.tickets import services
 from backline.tickets.choices import Status, Tier
 from backline.tickets.models import SlaPolicy, Ticket
@@ -207,3 +213,109 @@ def test_tier2_escalates_and_tier3_acknowledges_and_resolves(
     page.goto(f"{base}/tickets/{ticket.number}/")
     assert problems == [], problems
     strict.close()
+
+
+def tier3_ticket(specialist: User) -> Ticket:
+    """A Tier 3 ticket whose user has no log events: the panel says stay at Tier 3."""
+    from django.utils import timezone
+
+    fields: dict[str, Any] = {
+        "title": "RX - Refill request rejected with an unknown error",
+        "description": "The refill button shows an error for one prescription.",
+        "priority": "high",
+        "affected_user_id": ICN,
+        "area": "medications",
+        "suspected_upstream": "vista",
+        "occurred_at": timezone.now(),
+        "troubleshooting_steps": ["Cleared cache", "Tried another browser"],
+        "entry_criterion": "tier2_cannot_resolve",
+    }
+    ticket = services.ticket_create(actor=specialist, fields=fields, tier=2)
+    services.ticket_escalate(ticket=ticket, actor=specialist, to_tier=3)
+    ticket.refresh_from_db()
+    return ticket
+
+
+def open_panel(page: Any, base: str, ticket: Ticket) -> None:
+    """The ticket page, with the escalation panel htmx loads into it."""
+    page.goto(f"{base}/tickets/{ticket.number}/")
+    page.wait_for_selector("#escalation-panel #recommendation")
+
+
+def test_admin_tunes_thresholds_and_engineer_marks_a_hotfix(
+    live_server: Any, chromium: Any, assert_accessible: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.VAR_DIR = tmp_path  # an empty log store of its own, whatever the var folder holds
+    person("ada", "Ada Admin", Role.ADMIN)
+    person("erin", "Erin Engineer", Role.TIER3)
+    ticket = tier3_ticket(person("sam", "Sam Specialist", Role.TIER2))
+    base = live_server.url
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+
+    # --- Admin: the settings page from the nav; a wrong value is refused, then saved, reset.
+    sign_in(page, base, "ada", assert_accessible)
+    with page.expect_navigation():
+        page.click("nav a:has-text('Escalation settings')")
+    page.wait_for_selector("h1:has-text('Escalation settings')")
+    assert page.input_value("#id_min_users") == "5"
+    assert_accessible(page, "escalation settings")
+    page.fill("#id_min_users", "-1")
+    with page.expect_navigation():
+        page.click("button:has-text('Save thresholds')")
+    page.wait_for_selector(".usa-alert--error")
+    assert page.is_visible("#id_min_users-error")
+    assert not RuleSettings.objects.exists()
+    assert_accessible(page, "escalation settings with an error")
+    page.fill("#id_min_users", "8")
+    page.click("label[for=id_protected_data_escalates]")
+    with page.expect_navigation():
+        page.click("button:has-text('Save thresholds')")
+    assert page.is_visible("text=Thresholds saved")
+    assert page.input_value("#id_min_users") == "8"
+    assert RuleSettings.objects.get().values == {"min_users": 8, "protected_data_escalates": True}
+    with page.expect_navigation():
+        page.click("button:has-text('Reset to defaults')")
+    assert page.is_visible("text=Every threshold is back at its default.")
+    assert RuleSettings.objects.get().values == {}
+    sign_out(page)
+
+    # --- Engineer: the panel with the hotfix form passes axe.
+    sign_in(page, base, "erin", assert_accessible)
+    assert not page.is_visible("nav a:has-text('Escalation settings')")
+    open_panel(page, base, ticket)
+    assert page.is_visible("#recommendation:has-text('Stay at Tier 3')")
+    assert_accessible(page, "ticket page with the hotfix form")
+
+    # --- Under the real CSP: mark the hotfix; htmx swaps the panel, the recommendation changes.
+    strict = chromium.new_context(viewport={"width": 1280, "height": 900})
+    marking = strict.new_page()
+    problems: list[str] = []
+    marking.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    marking.goto(f"{base}/login/")
+    marking.fill("#id_username", "erin")
+    marking.fill("#id_password", PASSWORD)
+    with marking.expect_navigation():
+        marking.click("button:has-text('Sign in')")
+    open_panel(marking, base, ticket)
+    marking.fill("#hotfix-note", "The refill job needs a null check before Friday.")
+    marking.click("button:has-text('Mark: a hotfix is needed')")
+    marking.wait_for_selector("#recommendation:has-text('a hotfix is needed')")
+    assert marking.url == f"{base}/tickets/{ticket.number}/"  # swapped in place, no page load
+    # Focus moves to the outcome, so screen-reader and keyboard users hear what happened.
+    assert marking.evaluate("document.activeElement.id") == "hotfix-done"
+    assert marking.is_visible("#hotfix-mark:has-text('Erin Engineer')")
+    assert marking.is_visible("text=Note: The refill job needs a null check before Friday.")
+    assert marking.is_visible("button:has-text('Escalate to Monitoring on-call')")
+    assert not marking.is_visible("button:has-text('Mark: a hotfix is needed')")
+    assert problems == [], problems
+    strict.close()
+    mark = HotfixMark.objects.get(ticket=ticket)
+    assert mark.marked_by is not None and mark.marked_by.username == "erin"
+
+    # --- The panel with the mark passes axe too.
+    open_panel(page, base, ticket)
+    assert page.is_visible("#recommendation:has-text('Escalate to monitoring: a hotfix is needed')")
+    assert_accessible(page, "ticket page with the hotfix mark")
+    context.close()
+    forget_store(tmp_path / "logs.duckdb")

@@ -128,6 +128,61 @@ class Thresholds:
         return asdict(self)
 
 
+# One plain sentence per threshold, for the admins' settings page (a test checks every field).
+THRESHOLD_HELP: dict[str, str] = {
+    "min_users": "Fewest distinct users sharing an error signature before it counts as many users.",
+    "baseline_factor": "How many times its usual count (same window on earlier days) a "
+    "signature's users must reach.",
+    "baseline_floor": "A usual count below this is treated as this, so a brand-new signature "
+    "is not compared with zero.",
+    "max_chance": "Largest chance of seeing so many users by luck alone for a ticket's "
+    "many-users test (smaller is stricter).",
+    "detect_max_chance": "The same chance for continuous detection, which runs many tests a day "
+    "and so must be far stricter.",
+    "slow_percentile": "A call is slow when it takes longer than this percentile of the "
+    "upstream's calls on earlier days.",
+    "slow_user_share": "Share (0 to 1) of the ticket user's own calls that must be slow before a slowdown "
+    "counts for their ticket.",
+    "upstream_factor": "How many times its usual error rate an upstream must reach to count as "
+    "a spike.",
+    "upstream_min_rate": "Lowest upstream error rate (share of calls, 0 to 1) that can ever count "
+    "as a spike.",
+    "upstream_min_users": "Fewest users with failed calls to an upstream before its spike "
+    "escalates.",
+    "security_min_patients": "Different patients' records read by one user that make a "
+    "security incident.",
+    "signin_min_addresses": "Different addresses among one user's failed sign-ins that look "
+    "like someone else trying the account.",
+    "protected_data_share": "Share (0 to 1) of a new signature's sampled messages carrying a patient "
+    "identifier that counts as a leak.",
+    "protected_data_new_hours": "A signature first seen within this many hours counts as new "
+    "for the leak rule.",
+    "protected_data_escalates": "When on, a leak of patient identifiers escalates to "
+    "monitoring; when off it is only shown as a note.",
+    "version_window_minutes": "A signature first seen within this many minutes after a version "
+    "change points to that change.",
+    "new_signature_min_users": "Fewest users a post-deploy signature must reach to be treated "
+    "as a code change.",
+    "widespread_share": "Above this share (0 to 1) of its endpoint's users, a post-deploy error is an "
+    "outage for monitoring, not an investigation.",
+    "areas_min": "Number of portal areas a shared signature must span to need deeper analysis.",
+    "breaker_share": "Share (0 to 1) of an upstream's recent calls that must fail for it to count as "
+    "down (the portal's circuit breaker).",
+    "degraded_share": "Share (0 to 1) of an upstream's recent calls that must fail or be slow for it to "
+    "count as degraded.",
+    "breaker_minutes": "How many recent minutes of calls the down-or-degraded check looks at.",
+    "breaker_min_users": "Fewest users hit before an upstream that is down or degraded escalates.",
+    "breaker_slow_percentile": "For the degraded check, a call is slow above this percentile "
+    "of the upstream's calls on earlier days.",
+    "breaker_base_floor": "An upstream's usual failure share (0 to 1) below this counts as this, so a "
+    "normally clean upstream is not too touchy.",
+    "recurring_min_days": "Earlier days a shared signature must have appeared on to count as "
+    "coming back.",
+    "no_root_cause_hours": "Hours a ticket may stay at Tier 3 without a root cause before the "
+    "investigator is suggested.",
+}
+
+
 @dataclass(frozen=True)
 class WindowCount:
     """Distinct users in one window ending now, and the mean of the same window on earlier days."""

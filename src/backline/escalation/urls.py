@@ -10,4 +10,6 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident, name="incident"),
     path("tickets/<str:number>/panel/", views.ticket_panel, name="panel"),
     path("tickets/<str:number>/escalate/", views.ticket_escalate, name="escalate"),
+    path("tickets/<str:number>/hotfix/", views.ticket_hotfix, name="hotfix"),
+    path("settings/", views.rule_settings, name="settings"),
 ]

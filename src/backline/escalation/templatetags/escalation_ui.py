@@ -1,4 +1,4 @@
-"""Template pieces of the escalation app: the ticket-page slot and the navigation link."""
+"""Template pieces of the escalation app: the ticket-page slot and the navigation links."""
 
 from __future__ import annotations
 
@@ -28,4 +28,8 @@ def escalation_nav(context: template.Context) -> dict[str, Any]:
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
-    return {"show": can(user, Action.PATTERNS_VIEW), "current": current}
+    return {
+        "show": can(user, Action.PATTERNS_VIEW),
+        "may_configure": can(user, Action.ESCALATION_SETTINGS),
+        "current": current,
+    }
