@@ -1,6 +1,6 @@
 """Template miner benchmark: grouping accuracy and throughput, ours against drain3.
 
-Usage: .venv/bin/python bench/miner_bench.py [LOGHUB_2K_DIR] [--repeat N]
+Usage: .venv/bin/python bench/miner_bench.py [LOGHUB_2K_DIR] [--repeat N] [--mypyc]
 
 LOGHUB_2K_DIR defaults to ../shared/benchdata/loghub-2k relative to the repository root; each
 sub-folder NAME holds NAME_2k.log_structured_corrected.csv (Content is mined, EventId is the
@@ -15,16 +15,26 @@ over drain3's in the same round) and reported as min / median / max over the rou
 lines/s columns are medians. The machine is shared, so the load average is printed before
 and after each corpus. The last two columns time our miner on a second pass over lines it has
 already seen (see steady_throughput), against drain3's median.
+
+--mypyc measures our miner built with mypyc (the compiler that comes with mypy) from the same
+`masking.py` and `miner.py`, in a temporary folder, instead of the pure Python modules; the
+build needs a C compiler and takes about half a minute. The project does not ship that build
+(yet): the default run is what `pip install` gives.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib
+import importlib.machinery
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Hashable
 from operator import attrgetter
@@ -39,6 +49,8 @@ from drain3.template_miner_config import TemplateMinerConfig  # noqa: E402
 from backline.patterns.miner import TemplateMiner, grouping_accuracy  # noqa: E402
 
 Labeller = Callable[[list[str]], list[Hashable]]
+# The miner measured: the pure Python one, or its mypyc build (`--mypyc`, see `compiled_miner`).
+Miner: type[TemplateMiner] = TemplateMiner
 
 
 def load_corpus(folder: Path) -> tuple[list[str], list[str]]:
@@ -55,7 +67,7 @@ def label_ours(lines: list[str]) -> list[Hashable]:
     `add_many` is the batch path of `mine_lines` and the same work as `add` line by line (one
     result per line, in order); drain3 has no batch call, so it gets `add_log_message` per line.
     """
-    miner = TemplateMiner()
+    miner = Miner()
     return list(miner.resolve_many(map(attrgetter("template_id"), miner.add_many(lines))))
 
 
@@ -78,13 +90,37 @@ def steady_throughput(lines: list[str]) -> float:
     This is the long-running ingest case: the memos of masking and routing are warm. drain3
     has no such memo, so its fresh-run figure stands for its steady state too.
     """
-    miner = TemplateMiner()
-    for line in lines:
-        miner.add(line)
+    miner = Miner()
+    miner.add_many(lines)
     start = time.perf_counter()
-    for line in lines:
-        miner.add(line)
+    miner.add_many(lines)
     return len(lines) / (time.perf_counter() - start)
+
+
+def compiled_miner(build: Path) -> type[TemplateMiner]:
+    """Build `backline.patterns.masking` and `.miner` with mypyc in `build`; return its miner.
+
+    The two modules are compiled from the repository's sources into a `backline` package of
+    their own, which then replaces the one imported from `src` in this process.
+    """
+    package = build / "backline" / "patterns"
+    package.mkdir(parents=True)
+    shutil.copy(REPO / "src/backline/__init__.py", build / "backline")
+    for name in ("__init__.py", "masking.py", "miner.py"):
+        shutil.copy(REPO / "src/backline/patterns" / name, package)
+    modules = ["backline/patterns/masking.py", "backline/patterns/miner.py"]
+    command = [sys.executable, "-m", "mypyc", *modules]
+    done = subprocess.run(command, cwd=build, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"mypyc failed:\n{done.stdout}{done.stderr}")
+    for name in [name for name in sys.modules if name.split(".")[0] == "backline"]:
+        del sys.modules[name]
+    sys.path.insert(0, str(build))
+    module = importlib.import_module("backline.patterns.miner")
+    if not str(module.__file__).endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        raise SystemExit(f"the mypyc build was not imported: {module.__file__}")
+    miner: type[TemplateMiner] = module.TemplateMiner
+    return miner
 
 
 def load() -> str:
@@ -122,11 +158,13 @@ def rounds(lines: list[str], repeat: int) -> tuple[list[float], list[float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global Miner
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "corpora", nargs="?", type=Path, default=REPO.parent / "shared/benchdata/loghub-2k"
     )
     parser.add_argument("--repeat", type=int, default=9, help="paired timed rounds (>= 5)")
+    parser.add_argument("--mypyc", action="store_true", help="measure a mypyc build of ours")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -134,7 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     if not folders:
         parser.error(f"no corpus folders in {args.corpora}")
 
-    print(f"# {machine()}; {args.repeat} paired rounds per corpus")
+    with tempfile.TemporaryDirectory(prefix="miner-mypyc-") as build:
+        if args.mypyc:
+            Miner = compiled_miner(Path(build))
+        return run(folders, args.repeat, "mypyc build" if args.mypyc else "pure Python")
+
+
+def run(folders: list[Path], repeat: int, build: str) -> int:
+    """Measure every corpus folder and print the table."""
+    print(f"# {machine()}; {repeat} paired rounds per corpus; our miner: {build}")
     header = (
         "corpus",
         "lines",
@@ -155,9 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         before = load()
         ga_ours = grouping_accuracy(truth, label_ours(lines))
         ga_drain = grouping_accuracy(truth, label_drain3(lines))
-        ours, drain = rounds(lines, args.repeat)
+        ours, drain = rounds(lines, repeat)
         ratios = [a / b for a, b in zip(ours, drain, strict=True)]
-        steady = statistics.median(steady_throughput(lines) for _ in range(args.repeat))
+        steady = statistics.median(steady_throughput(lines) for _ in range(repeat))
         median_drain = statistics.median(drain)
         row = (
             ga_ours,

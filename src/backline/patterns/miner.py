@@ -41,7 +41,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 from operator import attrgetter, itemgetter
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from backline.patterns.masking import WILDCARD, Masker, digit_blind_key
 
@@ -61,10 +61,10 @@ STATE_FORMAT = "backline.patterns.miner/1"
 class TokenKind:
     """How a token may differ from another one at the same position of a template."""
 
-    WORD = 0  # plain word or punctuation shape: differing words merge only via `merge_after`
-    VALUE = 1  # holds a digit, no `/` (`tty2`, `part-00590.`): two values merge on sight
-    CODE = 2  # capital letters and digits (`RX139`): never generalised
-    WILDCARD = 3
+    WORD: Final = 0  # plain word or punctuation shape: differing words merge only via `merge_after`
+    VALUE: Final = 1  # holds a digit, no `/` (`tty2`, `part-00590.`): two values merge on sight
+    CODE: Final = 2  # capital letters and digits (`RX139`): never generalised
+    WILDCARD: Final = 3
 
 
 _CODE = re.compile(r"[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*")
