@@ -233,13 +233,32 @@ def ticket_recommendation(
     return TicketRecommendation(ticket, found, evidence, linked)
 
 
+HOTFIX_NOTE_MAX = 2000
+
+
 @transaction.atomic
 def ticket_mark_hotfix(*, actor: User, ticket: Ticket, note: str = "") -> HotfixMark:
-    """Say that this ticket's problem needs an immediate change (a monitoring criterion)."""
+    """Say that this ticket's problem needs an immediate change (a monitoring criterion).
+
+    Refused (nothing saved): without ``incident.open``; a ticket that is not open (409); a
+    ticket already marked (409, naming who marked it); a note over ``HOTFIX_NOTE_MAX`` (422).
+    """
     require(actor, Action.INCIDENT_OPEN)
-    mark, _ = HotfixMark.objects.get_or_create(
-        ticket=ticket, defaults={"marked_by": actor, "note": note.strip()}
-    )
+    if not ticket.is_open:
+        raise Conflict(f"{ticket.number} is closed: a hotfix mark is only for open tickets.")
+    existing = HotfixMark.objects.filter(ticket=ticket).select_related("marked_by").first()
+    if existing is not None:
+        who = existing.marked_by.name if existing.marked_by else "someone"
+        raise Conflict(f"{ticket.number} is already marked as needing a hotfix (by {who}).")
+    note = note.strip()
+    if len(note) > HOTFIX_NOTE_MAX:
+        problem = f"at most {HOTFIX_NOTE_MAX} characters (it has {len(note)})"
+        raise InvalidInput(f"Note: {problem}.", {"note": [problem]})
+    try:
+        with transaction.atomic():
+            mark = HotfixMark.objects.create(ticket=ticket, marked_by=actor, note=note)
+    except IntegrityError:  # marked by someone else a moment ago
+        raise Conflict(f"{ticket.number} is already marked as needing a hotfix.") from None
     ticket_services.ticket_note_evidence(
         ticket=ticket,
         actor=actor,

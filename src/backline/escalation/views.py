@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from backline.accounts.models import User
 from backline.accounts.permissions import Action, can, require
 from backline.audit.masking import log_redactor
-from backline.errors import Conflict, DomainError, InvalidInput
+from backline.errors import DomainError, InvalidInput
 from backline.escalation import analysis, services
 from backline.escalation.api import pattern_json
 from backline.escalation.models import HotfixMark, RuleSettings
@@ -141,25 +141,13 @@ def ticket_panel(request: HttpRequest, number: str) -> HttpResponse:
 class HotfixForm(forms.Form):
     """The panel's "hotfix needed" form: only an optional note, bounded so a paste stays small."""
 
-    NOTE_MAX = 2000
+    NOTE_MAX = services.HOTFIX_NOTE_MAX
 
     note = forms.CharField(required=False, max_length=NOTE_MAX, label="Note")
 
 
 def _mark_hotfix(user: User, ticket: Ticket, data: Any) -> HotfixMark:
-    """Validate the form and call the service, refusing what the panel does not offer.
-
-    The service accepts a closed ticket and a second mark (keeping the first, adding a timeline
-    entry); the panel hides the form in both cases, so a stale or forged post is refused here
-    with a message instead. The permission is checked first so refusals read in that order.
-    """
-    require(user, Action.INCIDENT_OPEN)
-    if not ticket.is_open:
-        raise Conflict(f"{ticket.number} is closed: a hotfix mark is only for open tickets.")
-    existing = _hotfix_mark(ticket)
-    if existing is not None:
-        who = existing.marked_by.name if existing.marked_by else "someone"
-        raise Conflict(f"{ticket.number} is already marked as needing a hotfix (by {who}).")
+    """Validate the form and call the service (which refuses closed or already marked tickets)."""
     form = HotfixForm(data)
     if not form.is_valid():
         problems = [str(message) for message in form["note"].errors]

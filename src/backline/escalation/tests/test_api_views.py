@@ -77,6 +77,21 @@ def test_escalate_and_resolve_through_the_api(
     assert again.status_code == 409
 
 
+def test_hotfix_api_marks_once_and_refuses_what_it_cannot_do(
+    api_as: Callable[[str], Any], spike_ticket: Any
+) -> None:
+    erin = api_as("erin")
+    url = f"escalation/tickets/{spike_ticket.number}/hotfix"
+    too_long = erin.post(url, {"note": "x" * 2001})
+    assert too_long.status_code == 422 and too_long.json()["fields"]["note"]
+    assert api_as("sam").post(url, {"note": ""}).status_code == 403
+    assert erin.post(url, {"note": "Needs a config rollback"}).status_code == 200
+    again = erin.post(url, {"note": "again"})
+    assert again.status_code == 409 and "already marked" in again.json()["message"]
+    rec = erin.get(f"escalation/tickets/{spike_ticket.number}/recommendation").json()
+    assert "hotfix" in [r["rule"] for r in rec["evidence"]["recommendation"]["rules"] if r["fired"]]
+
+
 def test_patterns_and_signature_api(api_as: Callable[[str], Any]) -> None:
     body = api_as("sam").get("escalation/patterns", hours=3).json()
     by_sig = {p["signature"]: p for p in body["patterns"]}
