@@ -1019,6 +1019,7 @@ def detect_candidates(
                     pooled,
                     len(days),
                     scope=f"Facility {facility}",
+                    span=span,
                 )
                 if not window_crowded(w, t):
                     continue
@@ -1114,7 +1115,14 @@ def pooled_counts(
 
 
 def pooled_window(
-    label: str, users: int, total: int, windows: int, days: int, scope: str = ""
+    label: str,
+    users: int,
+    total: int,
+    windows: int,
+    days: int,
+    scope: str = "",
+    *,
+    span: timedelta = DETECTION_WINDOW,
 ) -> WindowCount:
     """A detection window: the count now against the pooled earlier windows, with the chance."""
     return WindowCount(
@@ -1124,6 +1132,7 @@ def pooled_window(
         days,
         scope=scope,
         baseline_windows=windows,
+        minutes=span.total_seconds() / 60,
         chance=rate_change_chance(users, total, windows) if windows else None,
     )
 
@@ -1152,7 +1161,7 @@ def _crossing(
             source, state, group_by=group_by, now=now, span=span, days=days
         )
         for group, n in busy.items():
-            w = pooled_window(label, n, totals.get(group, 0), windows, len(days))
+            w = pooled_window(label, n, totals.get(group, 0), windows, len(days), span=span)
             if window_crowded(w, t) or (not windows and crowded(n, None, t)):
                 found.setdefault(group, []).append(w)
     return found

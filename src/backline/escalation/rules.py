@@ -196,6 +196,7 @@ class WindowCount:
     # per day, the ticket's plain mean), and the chance of the count under that pooled rate.
     baseline_windows: int = 0
     chance: float | None = None
+    minutes: float | None = None  # a detection window's length (its chance limit scales by it)
 
     @property
     def described(self) -> str:
@@ -375,6 +376,19 @@ def window_chance(w: WindowCount, t: Thresholds) -> float:
     return poisson_tail(max(w.baseline or 0.0, t.baseline_floor), w.users)
 
 
+# Detection's chance is per this many minutes watched: a shorter window is tested more often.
+DETECTION_MINUTES = 30.0
+
+
+def detection_limit(w: WindowCount, t: Thresholds) -> float:
+    """The largest chance at which a pooled detection window crosses: ``detect_max_chance`` for
+    a 30-minute window, a sixth of it for a 5-minute one (tested six times as often, it would
+    otherwise raise six times as many false alarms)."""
+    if w.minutes is None:
+        return t.detect_max_chance
+    return t.detect_max_chance * min(1.0, w.minutes / DETECTION_MINUTES)
+
+
 def window_crowded(w: WindowCount, t: Thresholds) -> bool:
     """``crowded`` for one window, with the stricter detection chance for pooled windows."""
     if w.chance is None:
@@ -383,7 +397,7 @@ def window_crowded(w: WindowCount, t: Thresholds) -> bool:
     return (
         w.users >= t.min_users
         and w.users >= t.baseline_factor * base
-        and w.chance <= t.detect_max_chance
+        and w.chance <= detection_limit(w, t)
     )
 
 
@@ -437,7 +451,7 @@ def rule_many_users(s: SignatureFacts, t: Thresholds) -> RuleResult:
     w, ratio = best
     fired = _crowded(w, t)
     chance = window_chance(w, t)
-    limit = t.detect_max_chance if w.chance is not None else t.max_chance
+    limit = detection_limit(w, t) if w.chance is not None else t.max_chance
     baseline = "no earlier day to compare" if w.baseline is None else f"{w.baseline:.1f}"
     sentence = (
         f"{w.users} distinct users hit this signature in the {w.described}; the same window on "

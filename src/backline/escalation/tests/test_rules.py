@@ -260,3 +260,14 @@ def test_a_broken_upstream_goes_to_monitoring_after_the_many_users_rules() -> No
     assert rec.headline == "Escalate to monitoring: an upstream is down or slow."
     quiet = recommend(CaseFacts(breakers=(_breaker(30, 1, 1),), for_ticket=False), T)
     assert quiet.target == "tier3"
+
+
+def test_a_shorter_detection_window_needs_a_smaller_chance() -> None:
+    t = Thresholds()
+    # Tested six times as often as a 30-minute window, a 5-minute one gets a sixth of the chance.
+    five = WindowCount("5m", 9, 1.0, 3, baseline_windows=21, chance=4e-6, minutes=5)
+    thirty = replace(five, label="30m", minutes=30)
+    assert math.isclose(rules.detection_limit(five, t), t.detect_max_chance / 6)
+    assert not rules.window_crowded(five, t)
+    assert rules.window_crowded(thirty, t)
+    assert rules.window_crowded(replace(five, chance=1e-6), t)
