@@ -18,7 +18,7 @@ already seen (see steady_throughput), against drain3's median.
 
 --mypyc measures our miner built with mypyc (the compiler that comes with mypy) from the same
 `masking.py` and `miner.py`, in a temporary folder, instead of the pure Python modules; the
-build needs a C compiler and takes about half a minute. The project does not ship that build
+build needs a C compiler and takes some 10 seconds. The project does not ship that build
 (yet): the default run is what `pip install` gives.
 """
 
