@@ -523,6 +523,29 @@ def incident_confirm(*, actor: User, incident: Incident) -> Incident:
     return incident
 
 
+def _tell_teams(incident: Incident, candidate: analysis.Candidate) -> list[int]:
+    """Post a proposal to the Tier 3 team's channels and those of the role it is for."""
+    from django.conf import settings
+
+    from backline.accounts.roles import Role
+    from backline.notify import services as notify
+
+    details = [
+        (name.replace("_", " ").capitalize(), str(value))
+        for name, value in candidate.numbers.items()
+        if value is not None
+    ]
+    written = notify.notify_incident_proposed(
+        headline=f"{incident.number} proposed by detection: {incident.title}",
+        summary=str(incident.evidence.get("recommendation", {}).get("headline", "")),
+        details=[("Severity", incident.get_severity_display()), *details],
+        link=f"{settings.SITE_URL}/escalation/incidents/{incident.pk}/",
+        roles=[Role.TIER3, Role(incident.target_role)],
+        key=f"incident-proposed-{incident.pk}",
+    )
+    return [d.pk for d in written]
+
+
 def _page_monitoring(incident: Incident) -> list[int]:
     """PagerDuty trigger on every Monitoring service for an incident that has no ticket yet."""
     from django.conf import settings
@@ -633,15 +656,17 @@ def _propose(candidate: analysis.Candidate, now: datetime) -> Incident | None:
                 target_role=rec.target if rec.target != "tier3" else TargetRole.MONITORING,
                 evidence=evidence,
             )
+            ids = _tell_teams(incident, candidate)
             if (
                 incident.severity == Severity.CRITICAL
                 and incident.target_role == TargetRole.MONITORING
                 and _out_of_hours(now)
             ):
-                ids = _page_monitoring(incident)
-                incident.paged = bool(ids)
-                incident.notified_delivery_ids = ids
-                incident.save(update_fields=["paged", "notified_delivery_ids"])
+                paged = _page_monitoring(incident)
+                incident.paged = bool(paged)
+                ids += paged
+            incident.notified_delivery_ids = ids
+            incident.save(update_fields=["paged", "notified_delivery_ids"])
             audit_record(
                 actor=None,
                 action="escalation.incident.propose",

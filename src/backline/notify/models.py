@@ -39,6 +39,7 @@ class Event(models.TextChoices):
     HANDOFF_REPORT = "handoff_report", "Handoff report"
     HANDOFF_ACKNOWLEDGED = "handoff_acknowledged", "Handoff acknowledged"
     ONCALL_GAP = "oncall_gap", "On-call gap ahead"
+    INCIDENT_PROPOSED = "incident_proposed", "Incident proposed by detection"
 
 
 # The events a person can choose channels for (the rest go to teams or PagerDuty only).

@@ -538,6 +538,36 @@ def notify_escalated_to_investigator(
     return written
 
 
+def notify_incident_proposed(
+    *,
+    headline: str,
+    summary: str,
+    details: Sequence[tuple[str, str]],
+    link: str,
+    roles: Sequence[Role],
+    key: str,
+) -> list[Delivery]:
+    """Tell the team channels (Slack and email lists) of ``roles`` that continuous detection
+    proposed an incident, as a Datadog monitor posts to a channel; pages are the caller's."""
+    notice = rendering.Notice(
+        event=Event.INCIDENT_PROPOSED,
+        headline=headline,
+        what_happened=summary,
+        details=tuple(details),
+        link=link,
+    )
+    written: list[Delivery] = []
+    for role in dict.fromkeys(roles):
+        written += _to_team(
+            role=role,
+            notice=notice,
+            ticket=None,
+            key=f"{key}:{role}",
+            kinds=(ChannelKind.SLACK, ChannelKind.EMAIL),
+        )
+    return written
+
+
 class HandoffLike(Protocol):
     """What notify needs from an on-call handoff (the oncall app's ``Handoff`` row fits)."""
 

@@ -177,6 +177,13 @@ def test_detection_pages_for_a_station_down_and_proposes_the_slow_site(
         role=Role.MONITORING,
         routing_key="R0123456789abcdefghijABCDEFGHIJ0",
     )
+    for role in (Role.TIER3, Role.MONITORING):
+        Channel.objects.create(
+            kind=ChannelKind.SLACK,
+            name=f"#{role}",
+            role=role,
+            webhook_url=f"http://127.0.0.1:9/services/T/{role}/X",
+        )
     try:
         created = services.detect(now=NOW)
         assert {i.detection_key for i in created} == {"facility:515", "facility:757"}
@@ -185,6 +192,12 @@ def test_detection_pages_for_a_station_down_and_proposes_the_slow_site(
         assert down.title.startswith("VistA for facility 515 patients down")
         page = Delivery.objects.get(pk=down.notified_delivery_ids[0])
         assert "VistA for facility 515 patients down" in str(page.payload)
+        posts = Delivery.objects.filter(event="incident_proposed", channel=ChannelKind.SLACK)
+        assert posts.count() == 4  # each proposal to the Tier 3 and the Monitoring channel
+        to_tier3 = posts.get(pk__in=down.notified_delivery_ids, target__contains="/tier3/")
+        assert "proposed by detection: VistA for facility 515 patients down" in str(
+            to_tier3.payload
+        )
         slow = Incident.objects.get(detection_key="facility:757")
         assert (slow.severity, slow.paged) == ("high", False)
         client.force_login(mona)
