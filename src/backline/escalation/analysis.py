@@ -739,9 +739,11 @@ def _breaker_candidate(
         Query(f"Failed {main.label} calls", both(where, ERROR_QUERY), since, now),
         Query(f"All {main.label} calls", where, since, now),
     ]
+    affected = both(where, ERROR_QUERY)
     if main.slow_ms is not None:
         slow = both(where, f"@duration_ms:>{main.slow_ms:.0f}")
         queries.insert(1, Query(f"Slow {main.label} calls", slow, since, now))
+        affected = f"{where} ({ERROR_QUERY} OR @duration_ms:>{main.slow_ms:.0f})"
     if state == "down":
         title = f"{main.where} down: {main.failed} of {main.calls} calls failed"
     else:
@@ -753,6 +755,7 @@ def _breaker_candidate(
         recommendation=rec,
         signature=signature,
         queries=tuple(queries),
+        users_query=affected,
         numbers={
             "upstream": main.upstream,
             "facility": facility or None,
@@ -908,6 +911,9 @@ class Candidate:
     subject: str = ""
     numbers: dict[str, int | float | str | None] = field(default_factory=dict)
     queries: tuple[Query, ...] = ()
+    # The events whose users are affected (an upstream candidate's failed or slow calls there):
+    # open tickets of those users are linked to the incident. Empty: by signature.
+    users_query: str = ""
 
 
 @dataclass

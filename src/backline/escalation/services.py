@@ -281,6 +281,11 @@ def _open_tickets_of_users(users: set[str], exclude: set[int]) -> list[Ticket]:
     )
 
 
+def _users_matching(query: str, start: datetime, end: datetime) -> set[str]:
+    found = get_source().facets(query, start, end, fields=["@user_uuid"], limit=1000)
+    return {str(v.value) for v in found.get("@user_uuid", []) if v.value}
+
+
 def _users_with_signatures(signatures: list[str], start: datetime, end: datetime) -> set[str]:
     if not signatures:
         return set()
@@ -288,8 +293,21 @@ def _users_with_signatures(signatures: list[str], start: datetime, end: datetime
         analysis.ERROR_QUERY,
         "@signature:(" + " OR ".join(analysis.quote(s) for s in signatures) + ")",
     )
-    found = get_source().facets(query, start, end, fields=["@user_uuid"], limit=1000)
-    return {str(v.value) for v in found.get("@user_uuid", []) if v.value}
+    return _users_matching(query, start, end)
+
+
+def _affected_users(incident: Incident, now: datetime, window: timedelta) -> tuple[set[str], str]:
+    """The users an incident affects, and why their tickets join it: for an upstream down at a
+    facility, users whose calls there failed (or were slow) from 30 minutes before detection;
+    otherwise users who hit its signatures in ``window``."""
+    scoped = str(incident.evidence.get("users_query") or "")
+    if scoped:
+        detected = incident.evidence.get("detected_at")
+        began = datetime.fromisoformat(detected) if detected else now
+        start = max(now - window, began - timedelta(minutes=30))
+        return _users_matching(scoped, start, now), "affected by the same upstream problem"
+    signatures = list(incident.signatures)
+    return _users_with_signatures(signatures, now - window, now), "shares the signature"
 
 
 def _link(incident: Incident, ticket: Ticket, reason: str) -> bool:
@@ -304,13 +322,13 @@ def _link(incident: Incident, ticket: Ticket, reason: str) -> bool:
 def incident_link_sharing_tickets(
     *, incident: Incident, now: datetime | None = None, window: timedelta = timedelta(hours=24)
 ) -> list[Ticket]:
-    """Link the open tickets whose affected users hit the incident's signatures recently."""
+    """Link the open tickets whose affected users the incident affects (``_affected_users``)."""
     now = _now(now)
-    users = _users_with_signatures(list(incident.signatures), now - window, now)
+    users, reason = _affected_users(incident, now, window)
     already = set(incident.links.values_list("ticket_id", flat=True))
     linked = []
     for ticket in _open_tickets_of_users(users, already):
-        if _link(incident, ticket, "shares the signature"):
+        if _link(incident, ticket, reason):
             linked.append(ticket)
     return linked
 
@@ -624,7 +642,7 @@ def detect(*, now: datetime | None = None) -> list[Incident]:
         if incident is not None:
             created.append(incident)
     for incident in [*active, *created]:
-        if incident.signatures:
+        if incident.signatures or incident.evidence.get("users_query"):
             with transaction.atomic():
                 incident_link_sharing_tickets(incident=incident, now=now)
     return created
@@ -639,6 +657,8 @@ def _propose(candidate: analysis.Candidate, now: datetime) -> Incident | None:
         "numbers": dict(candidate.numbers),
         "queries": [_query_json(q, "") for q in candidate.queries],
     }
+    if candidate.users_query:
+        evidence["users_query"] = candidate.users_query
     title = candidate.title
     if candidate.report is not None:
         evidence["signatures"] = [signature_evidence(candidate.report)]

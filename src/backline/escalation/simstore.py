@@ -16,7 +16,7 @@ from pathlib import Path
 from backline.logs.ingest import import_file
 from backline.logs.simulate import DEFAULT_START, ScenarioSpec, SimulationConfig, write_jsonl
 from backline.logs.store import LogStore, open_store
-from backline.patterns.miner import TemplateMiner
+from backline.patterns.engine import TemplateMiner
 
 
 def sign_store(store: LogStore, miner: TemplateMiner) -> None:
@@ -51,7 +51,7 @@ def build_store(
         write_jsonl(config, name)
 
         def hook(messages: list[str]) -> list[str]:
-            return [miner.add(message).template_id for message in messages]
+            return [match.template_id for match in miner.add_many(messages)]
 
         import_file(store, Path(name), signature_hook=hook)
     finally:

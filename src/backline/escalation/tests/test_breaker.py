@@ -159,7 +159,12 @@ def test_failures_everywhere_are_one_upstream_candidate(tmp_path: Path) -> None:
 
 @pytest.mark.django_db
 def test_detection_pages_for_a_station_down_and_proposes_the_slow_site(
-    tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch, client: Any, mona: Any
+    tmp_path: Path,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    client: Any,
+    mona: Any,
+    make_ticket: Any,
 ) -> None:
     from backline.accounts.roles import Role
     from backline.escalation import services
@@ -184,6 +189,8 @@ def test_detection_pages_for_a_station_down_and_proposes_the_slow_site(
             role=role,
             webhook_url=f"http://127.0.0.1:9/services/T/{role}/X",
         )
+    at_515 = make_ticket(affected_user_id="u2")
+    at_640 = make_ticket(affected_user_id="u9")  # the same 503 signature, another station
     try:
         created = services.detect(now=NOW)
         assert {i.detection_key for i in created} == {"facility:515", "facility:757"}
@@ -198,6 +205,9 @@ def test_detection_pages_for_a_station_down_and_proposes_the_slow_site(
         assert "proposed by detection: VistA for facility 515 patients down" in str(
             to_tier3.payload
         )
+        linked = list(down.links.values_list("ticket_id", "reason"))
+        assert linked == [(at_515.pk, "affected by the same upstream problem")]
+        assert at_640.pk not in [pk for pk, _ in linked]
         slow = Incident.objects.get(detection_key="facility:757")
         assert (slow.severity, slow.paged) == ("high", False)
         client.force_login(mona)
