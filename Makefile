@@ -12,7 +12,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+# Optional mypyc build of the template miner (never fails the install; see docs/patterns.md).
+SPEEDUP_SOURCES := src/backline/patterns/miner.py src/backline/patterns/masking.py
+$(BIN)/.speedups: $(BIN)/.installed scripts/build_speedups.py $(SPEEDUP_SOURCES)
+	$(BIN)/python scripts/build_speedups.py
+	touch $@
+
+install: $(BIN)/.installed $(BIN)/.speedups
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

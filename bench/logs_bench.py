@@ -57,7 +57,7 @@ from backline.logs.duckdb_source import DuckDBSource
 from backline.logs.ingest import SignatureHook, import_file
 from backline.logs.simulate import DEFAULT_START, SimulationConfig, all_scenarios, write_jsonl
 from backline.logs.store import forget_store, open_store
-from backline.patterns.miner import TemplateMiner
+from backline.patterns.engine import TemplateMiner
 
 PHRASE = "Prescription service error"
 

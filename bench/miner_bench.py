@@ -1,6 +1,6 @@
 """Template miner benchmark: grouping accuracy and throughput, ours against drain3.
 
-Usage: .venv/bin/python bench/miner_bench.py [LOGHUB_2K_DIR] [--repeat N] [--mypyc]
+Usage: .venv/bin/python bench/miner_bench.py [LOGHUB_2K_DIR] [--repeat N] [--pure]
 
 LOGHUB_2K_DIR defaults to ../shared/benchdata/loghub-2k relative to the repository root; each
 sub-folder NAME holds NAME_2k.log_structured_corrected.csv (Content is mined, EventId is the
@@ -16,25 +16,20 @@ lines/s columns are medians. The machine is shared, so the load average is print
 and after each corpus. The last two columns time our miner on a second pass over lines it has
 already seen (see steady_throughput), against drain3's median.
 
---mypyc measures our miner built with mypyc (the compiler that comes with mypy) from the same
-`masking.py` and `miner.py`, in a temporary folder, instead of the pure Python modules; the
-build needs a C compiler and takes some 10 seconds. The project does not ship that build
-(yet): the default run is what `pip install` gives.
+Our miner is the one `backline.patterns.engine` gives the application: the mypyc build that
+`make install` puts into the venv (scripts/build_speedups.py) when it was built from today's
+sources, else the pure Python modules; the first line of the output says which. --pure measures
+the pure Python modules (as `BACKLINE_PURE_MINER=1` does).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import importlib
-import importlib.machinery
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Hashable
 from operator import attrgetter
@@ -46,10 +41,11 @@ sys.path.insert(0, str(REPO / "src"))
 from drain3 import TemplateMiner as Drain3Miner  # noqa: E402
 from drain3.template_miner_config import TemplateMinerConfig  # noqa: E402
 
-from backline.patterns.miner import TemplateMiner, grouping_accuracy  # noqa: E402
+from backline.patterns import engine, miner  # noqa: E402
+from backline.patterns.engine import TemplateMiner, grouping_accuracy  # noqa: E402
 
 Labeller = Callable[[list[str]], list[Hashable]]
-# The miner measured: the pure Python one, or its mypyc build (`--mypyc`, see `compiled_miner`).
+# The miner measured: the engine's (the mypyc build when current), or pure Python (`--pure`).
 Miner: type[TemplateMiner] = TemplateMiner
 
 
@@ -97,32 +93,6 @@ def steady_throughput(lines: list[str]) -> float:
     return len(lines) / (time.perf_counter() - start)
 
 
-def compiled_miner(build: Path) -> type[TemplateMiner]:
-    """Build `backline.patterns.masking` and `.miner` with mypyc in `build`; return its miner.
-
-    The two modules are compiled from the repository's sources into a `backline` package of
-    their own, which then replaces the one imported from `src` in this process.
-    """
-    package = build / "backline" / "patterns"
-    package.mkdir(parents=True)
-    shutil.copy(REPO / "src/backline/__init__.py", build / "backline")
-    for name in ("__init__.py", "masking.py", "miner.py"):
-        shutil.copy(REPO / "src/backline/patterns" / name, package)
-    modules = ["backline/patterns/masking.py", "backline/patterns/miner.py"]
-    command = [sys.executable, "-m", "mypyc", *modules]
-    done = subprocess.run(command, cwd=build, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"mypyc failed:\n{done.stdout}{done.stderr}")
-    for name in [name for name in sys.modules if name.split(".")[0] == "backline"]:
-        del sys.modules[name]
-    sys.path.insert(0, str(build))
-    module = importlib.import_module("backline.patterns.miner")
-    if not str(module.__file__).endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
-        raise SystemExit(f"the mypyc build was not imported: {module.__file__}")
-    miner: type[TemplateMiner] = module.TemplateMiner
-    return miner
-
-
 def load() -> str:
     """The 1, 5 and 15 minute load averages, as text."""
     try:
@@ -164,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         "corpora", nargs="?", type=Path, default=REPO.parent / "shared/benchdata/loghub-2k"
     )
     parser.add_argument("--repeat", type=int, default=9, help="paired timed rounds (>= 5)")
-    parser.add_argument("--mypyc", action="store_true", help="measure a mypyc build of ours")
+    parser.add_argument("--pure", action="store_true", help="measure the pure Python miner")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -172,10 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     if not folders:
         parser.error(f"no corpus folders in {args.corpora}")
 
-    with tempfile.TemporaryDirectory(prefix="miner-mypyc-") as build:
-        if args.mypyc:
-            Miner = compiled_miner(Path(build))
-        return run(folders, args.repeat, "mypyc build" if args.mypyc else "pure Python")
+    if args.pure:
+        Miner = miner.TemplateMiner
+    return run(folders, args.repeat, describe(Miner))
+
+
+def describe(chosen: type[TemplateMiner]) -> str:
+    """Which build `chosen` is, checked on the class itself rather than taken from a flag."""
+    if chosen is miner.TemplateMiner:
+        return "pure Python" + ("" if not engine.COMPILED else " (--pure)")
+    return f"mypyc build ({chosen.__module__}, sources {engine.source_hash()[:12]})"
 
 
 def run(folders: list[Path], repeat: int, build: str) -> int:

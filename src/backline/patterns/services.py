@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from backline.patterns.miner import TemplateMiner
+from backline.patterns.engine import TemplateMiner
 from backline.patterns.models import MinerState, Template
 
 __all__ = ["SaveConflict", "miner_load", "miner_reset_cache", "miner_save", "signatures_for"]
@@ -92,7 +92,7 @@ def signatures_for(messages: list[str], at: datetime) -> list[str]:
         for _attempt in range(MAX_ATTEMPTS):
             miner, version = _cache.miner, _cache.version
             try:
-                ids = [miner.add(message, at=at).template_id for message in messages]
+                ids = [match.template_id for match in miner.add_many(messages, at=at)]
                 state = miner.to_state()
                 with transaction.atomic():
                     new_version = miner_save(miner, version=version, state=state)
@@ -105,7 +105,7 @@ def signatures_for(messages: list[str], at: datetime) -> list[str]:
                 _cache.miner = None
                 raise
             _cache.version = new_version
-            return [miner.resolve(template_id) for template_id in ids]
+            return miner.resolve_many(ids)
         # Drop the half-applied miner: the next call starts from the saved state.
         _cache.miner = None
         raise SaveConflict(f"gave up saving the miner state after {MAX_ATTEMPTS} attempts")

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from backline.patterns import miner as pure_miner
 from backline.patterns import services
-from backline.patterns.miner import TemplateMiner
+from backline.patterns.engine import TemplateMiner
 from backline.patterns.models import MinerState, Template
 from backline.patterns.services import (
     SaveConflict,
@@ -79,6 +80,23 @@ def test_merged_templates_leave_one_row_under_the_oldest_id() -> None:
     assert root == cyrus
     (row,) = Template.objects.all()
     assert (row.template_id, row.template, row.count) == (cyrus, "user <*> left", 3)
+
+
+def test_batch_ids_and_state_are_those_of_add_and_resolve_line_by_line() -> None:
+    # `signatures_for` mines a batch with `add_many` and `resolve_many`; the pure module, line
+    # by line, must give the same ids and the same saved state (the engine's miner may be the
+    # compiled build: its state must be the same data).
+    batch = [
+        *("user cyrus left", "disk 3 full", "user news left", "retry 2 of 5 for RX139"),
+        *("user root left", "disk 4 full", "retry 3 of 5 for RX139", "user cyrus left"),
+    ]
+    ids = signatures_for(batch, T0)
+    reference = pure_miner.TemplateMiner()
+    added = [reference.add(message, at=T0).template_id for message in batch]
+    assert ids == [reference.resolve(template_id) for template_id in added]
+    assert len(set(added)) > len(set(ids))  # a merge happened within the batch
+    saved, _ = miner_load()
+    assert saved.to_state() == reference.to_state()
 
 
 def test_gives_up_after_repeated_conflicts(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from backline.patterns.miner import mine_lines
+from backline.patterns.engine import mine_lines
 
 
 class Command(BaseCommand):
