@@ -541,6 +541,9 @@ ALL_CALLS = "@upstream:*"
 # Upstreams that pass another's failure on (the MHV API answers with RX99 when VistA or Oracle
 # Health fails behind it): named after the upstream they depend on.
 PASSES_ON = frozenset({"mhv_api"})
+# An upstream is broken for everyone only when failing calls come from this many facilities
+# besides the broken ones: one facility's problem is that facility's incident.
+WIDE_MIN_FACILITIES = 2
 
 
 @dataclass(frozen=True)
@@ -673,24 +676,28 @@ def breaker_candidates(
             )
             if breaker_state(here, t):
                 broken[facility] = here
-        # Broken for everyone when the calls outside the broken facilities still trip.
-        whole = (
-            calls_by_upstream.get(upstream, 0),
-            failed_by_upstream.get(upstream, 0),
-            bad_by_upstream[upstream],
-        )
+        # Broken for everyone when the calls outside the broken facilities (and those already
+        # known to be broken) still trip, and their failures come from several facilities.
+        aside = set(broken) | {f for f in calls if f"facility:{f}" in skip}
         rest = _breaker_facts(
             upstream,
             mine,
             (
-                whole[0] - sum(b.calls for b in broken.values()),
-                whole[1] - sum(b.failed for b in broken.values()),
-                whole[2] - sum(b.slow_or_failed for b in broken.values()),
+                calls_by_upstream.get(upstream, 0) - sum(calls.get(f, 0) for f in aside),
+                failed_by_upstream.get(upstream, 0) - sum(failed.get(f, 0) for f in aside),
+                bad_by_upstream[upstream] - sum(bad.get(f, 0) for f in aside),
             ),
-            sum(n for facility, n in users.items() if facility not in broken),
+            sum(n for facility, n in users.items() if facility not in aside),
             t,
         )
-        if breaker_state(rest, t) and rest.users >= t.breaker_min_users:
+        spread = sum(1 for f, n in bad.items() if n and f not in aside)
+        wide = spread >= WIDE_MIN_FACILITIES and rest.users >= t.breaker_min_users
+        if wide and breaker_state(rest, t):
+            whole = (
+                calls_by_upstream.get(upstream, 0),
+                failed_by_upstream.get(upstream, 0),
+                bad_by_upstream[upstream],
+            )
             everyone = _breaker_facts(upstream, mine, whole, sum(users.values()), t)
             candidate = _breaker_candidate(
                 source, f"upstream:{upstream}", [everyone], start, now, t

@@ -127,6 +127,9 @@ def test_known_keys_are_skipped_and_a_quiet_moment_finds_nothing(source: DuckDBS
     assert [c.key for c in analysis.breaker_candidates(source, state, NOW, T, skip)] == [
         "facility:757"
     ]
+    # A site already proposed is not mistaken, on its own, for the whole upstream broken.
+    known = analysis.breaker_candidates(source, state, NOW, T, {"facility:757"})
+    assert [c.key for c in known] == ["facility:515"]
     earlier = NOW - timedelta(minutes=3)
     assert analysis.breaker_candidates(source, state, earlier, T, set()) == []
 
