@@ -86,7 +86,10 @@ class Thresholds:
     protected_data_escalates: bool = False
     version_window_minutes: int = 30
     new_signature_min_users: int = 3  # a post-deploy signature must be shared to be a code change
-    widespread_share: float = 0.5  # of the endpoint's users: above it, a new error is an outage
+    # Of the endpoint's users: at or above it a post-deploy error makes the endpoint unusable,
+    # an outage for monitoring; below it, a recent change for the investigator. The same 80%
+    # at which the portal's breaker calls an upstream down.
+    widespread_share: float = 0.8
     areas_min: int = 3
     # An upstream is down when this share of its calls failed in the last breaker_minutes (the
     # portal's circuit breaker: 80% over two minutes), degraded when degraded_share of them
@@ -163,7 +166,7 @@ THRESHOLD_HELP: dict[str, str] = {
     "change points to that change.",
     "new_signature_min_users": "Fewest users a post-deploy signature must reach to be treated "
     "as a code change.",
-    "widespread_share": "Above this share (0 to 1) of its endpoint's users, a post-deploy error is an "
+    "widespread_share": "From this share (0 to 1) of its endpoint's users, a post-deploy error is an "
     "outage for monitoring, not an investigation.",
     "areas_min": "Number of portal areas a shared signature must span to need deeper analysis.",
     "breaker_share": "Share (0 to 1) of an upstream's recent calls that must fail for it to count as "

@@ -125,6 +125,9 @@ def test_decision_order() -> None:
     assert recommend(CaseFacts(signatures=(deployed,))).target == "investigator"
     outage = SignatureFacts(**{**deployed.__dict__, "endpoint_share": 0.9})
     assert recommend(CaseFacts(signatures=(outage,))).target == "monitoring"
+    # Most of the endpoint's users failing is an outage only from 80%, the breaker's share.
+    many = SignatureFacts(**{**deployed.__dict__, "endpoint_share": 0.6})
+    assert recommend(CaseFacts(signatures=(many,))).target == "investigator"
     lonely = sig(1, 0.0, other_users_24h=0)
     decided = recommend(CaseFacts(signatures=(lonely,)))
     assert (decided.target, decided.deciding) == ("tier3", ("confined_to_user",))
