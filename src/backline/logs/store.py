@@ -26,6 +26,7 @@ Writes are short because intake spools payloads to files and loads them in batch
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -350,6 +351,19 @@ def open_store(path: str | os.PathLike[str], **options: Any) -> LogStore:
             store = LogStore(resolved, **options)
             _STORES[resolved] = store
         return store
+
+
+def close_all_stores() -> None:
+    """Close every store this process opened. Registered to run at exit: DuckDB objects still
+    alive when the interpreter tears down are reported as leaks on stderr after every command."""
+    with _STORES_LOCK:
+        stores = list(_STORES.values())
+        _STORES.clear()
+    for store in stores:
+        store.close()
+
+
+atexit.register(close_all_stores)
 
 
 def forget_store(path: str | os.PathLike[str]) -> None:
