@@ -161,3 +161,11 @@ def test_panel_with_a_firing_rule_says_why(erin: User, spike_ticket: Any) -> Non
     panel = browser(erin).get(f"/escalation/tickets/{spike_ticket.number}/panel/").content.decode()
     assert "<h3>Why</h3>" in panel
     assert "<h3>Checked</h3>" not in panel
+    # The upstream of the user's failures, now against earlier days (12 VistA 503s at 589 in
+    # the sample store's last 30 minutes: every call there failed).
+    rates = panel[panel.index('id="upstream-rates"') :]
+    assert '<th scope="row">vista (facility 589)</th><td>12</td><td>12</td><td>100.0%</td>' in (
+        rates
+    )
+    # The queries naming the user show a token, never the user's id, and no link.
+    assert "spike-03" not in panel and "@user_uuid:" in panel

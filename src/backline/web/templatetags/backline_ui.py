@@ -84,6 +84,14 @@ def due(value: datetime | None) -> str:
 
 
 @register.filter
+def percent(value: float | None) -> str:
+    """A share (0.0123) as a percentage with one decimal (``1.2%``); empty for None."""
+    if value is None:
+        return ""
+    return f"{value * 100:.1f}%"
+
+
+@register.filter
 def masked(value: str) -> str:
     """A patient identifier as its stable masked token (never the identifier itself)."""
     return mask_identifier(value) or "Not given"
