@@ -36,6 +36,8 @@ try:
             f"BACKLINE_LOG_SOURCE must be duckdb or datadog (got {BACKLINE_LOG_SOURCE!r})"
         )
     BACKLINE_LOG_RETENTION_DAYS = config.env_int("BACKLINE_LOG_RETENTION_DAYS", 30, minimum=1)
+    # Days finished background-task rows are kept (the daily retention run deletes older ones).
+    TASK_RESULT_DAYS = config.env_int("BACKLINE_TASK_RESULT_DAYS", 14, minimum=1)
     # Seconds between two runs of continuous detection (escalation.tasks).
     DETECTION_SECONDS = config.env_int("BACKLINE_DETECTION_SECONDS", 15, minimum=5)
     # Datadog Logs API (only read when BACKLINE_LOG_SOURCE=datadog): site such as datadoghq.com,

@@ -1,4 +1,5 @@
-"""Background tasks of the logs app: load intake spool files, drop events past retention.
+"""Background tasks of the logs app: load intake spool files, drop events past retention (and,
+in the same daily run, finished background-task rows past theirs).
 
 Both are safe to run twice: spool files are recorded as loaded in the same transaction as their
 events, and pruning by a cutoff is idempotent.
@@ -87,9 +88,21 @@ def retention_ensure() -> bool:
     return True
 
 
+def prune_task_results(*, days: int | None = None) -> int:
+    """Delete finished background-task rows older than ``days`` (default
+    ``BACKLINE_TASK_RESULT_DAYS``): detection alone finishes one every 15 s, 5,760 a day."""
+    from django_tasks_db.models import DBTaskResult
+
+    keep = settings.TASK_RESULT_DAYS if days is None else days
+    cutoff = timezone.now() - timedelta(days=keep)
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lte=cutoff).delete()
+    return deleted
+
+
 @task()
 def logs_retention() -> int:
-    """Drop events past retention, then come back in a day."""
+    """Drop events past retention and old finished task rows, then come back in a day."""
     dropped = prune_old_events()
+    prune_task_results()
     logs_retention.using(run_after=timezone.now() + RETENTION_EVERY).enqueue()
     return dropped
