@@ -243,7 +243,12 @@ def open_panel(page: Any, base: str, ticket: Ticket) -> None:
 
 
 def test_admin_tunes_thresholds_and_engineer_marks_a_hotfix(
-    live_server: Any, chromium: Any, assert_accessible: Any, settings: Any, tmp_path: Path
+    live_server: Any,
+    chromium: Any,
+    assert_accessible: Any,
+    settings: Any,
+    tmp_path: Path,
+    screenshots_dir: Path,
 ) -> None:
     settings.VAR_DIR = tmp_path  # an empty log store of its own, whatever the var folder holds
     person("ada", "Ada Admin", Role.ADMIN)
@@ -260,6 +265,7 @@ def test_admin_tunes_thresholds_and_engineer_marks_a_hotfix(
     page.wait_for_selector("h1:has-text('Escalation settings')")
     assert page.input_value("#id_min_users") == "5"
     assert_accessible(page, "escalation settings")
+    page.screenshot(path=str(screenshots_dir / "escalation-settings.png"), full_page=True)
     page.fill("#id_min_users", "-1")
     with page.expect_navigation():
         page.click("button:has-text('Save thresholds')")
@@ -317,5 +323,6 @@ def test_admin_tunes_thresholds_and_engineer_marks_a_hotfix(
     open_panel(page, base, ticket)
     assert page.is_visible("#recommendation:has-text('Escalate to monitoring: a hotfix is needed')")
     assert_accessible(page, "ticket page with the hotfix mark")
+    page.screenshot(path=str(screenshots_dir / "escalation-panel.png"), full_page=True)
     context.close()
     forget_store(tmp_path / "logs.duckdb")
