@@ -10,6 +10,7 @@ starts the chain (the worker's startup and the demo call it); running it twice i
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from django_tasks import task
 
 from backline.escalation import services
 from backline.escalation.models import RuleSettings
+
+logger = logging.getLogger(__name__)
 
 
 def _every() -> timedelta:
@@ -45,10 +48,19 @@ def detection_ensure(*, now: datetime | None = None) -> bool:
 
 @task()
 def escalation_detect(scheduled_for: str) -> int:
-    """Run detection, then schedule the next run if this run is the chain's current one."""
+    """Run detection, then schedule the next run if this run is the chain's current one.
+
+    A failed evaluation (the log source down, a query Datadog refuses) is logged and the chain
+    goes on: one bad run must not stop detection. A run that starts late does not make the
+    chain catch up run by run; the next one is an interval after now at the latest.
+    """
     moment = datetime.fromisoformat(scheduled_for)
-    created = services.detect()
-    following = moment + _every()
+    try:
+        created = services.detect()
+    except Exception:
+        logger.exception("escalation detection failed; the next run is scheduled anyway")
+        created = []
+    following = max(moment + _every(), timezone.now())
     claimed = RuleSettings.objects.filter(
         pk=RuleSettings.SINGLETON, detection_due_at=moment
     ).update(detection_due_at=following)

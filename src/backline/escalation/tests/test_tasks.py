@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,19 @@ def scheduled() -> list[Any]:
     return sorted(DBTaskResult.objects.filter(task_path=PATH).values_list("run_after", flat=True))
 
 
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The tasks module's clock, at NOW until a test moves it."""
+    now = [NOW]
+    monkeypatch.setattr(tasks.timezone, "now", lambda: now[0])
+    return now
+
+
 def test_the_chain_starts_once_and_each_run_schedules_the_next(
-    settings: Any, var_dir: Path, django_capture_on_commit_callbacks: Callable[..., Any]
+    settings: Any,
+    var_dir: Path,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    clock: list[datetime],
 ) -> None:
     settings.DETECTION_SECONDS = 20
     with django_capture_on_commit_callbacks(execute=True):
@@ -50,3 +61,26 @@ def test_a_stalled_chain_is_restarted(
         assert not tasks.detection_ensure(now=NOW + timedelta(seconds=29))
         assert tasks.detection_ensure(now=NOW + timedelta(seconds=31))
     assert scheduled() == [NOW + timedelta(seconds=31)]
+
+
+def test_a_late_run_schedules_the_next_from_now_and_a_failed_one_goes_on(
+    settings: Any,
+    var_dir: Path,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    clock: list[datetime],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings.DETECTION_SECONDS = 15
+    RuleSettings.objects.create(pk=RuleSettings.SINGLETON, detection_due_at=NOW)
+    clock[0] = NOW + timedelta(minutes=5)  # the worker was busy: the run starts 5 min late
+
+    def broken() -> list[Any]:
+        raise ConnectionError("log source unreachable")
+
+    monkeypatch.setattr(tasks.services, "detect", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.escalation_detect.call(NOW.isoformat()) == 0
+    assert "escalation detection failed" in caplog.text
+    assert scheduled() == [clock[0]]  # not NOW + 15 s: no catching up run by run
+    assert RuleSettings.objects.get().detection_due_at == clock[0]
