@@ -101,8 +101,9 @@ def prune_task_results(*, days: int | None = None) -> int:
 
 @task()
 def logs_retention() -> int:
-    """Drop events past retention and old finished task rows, then come back in a day."""
+    """Drop events past retention and old finished task rows; come back in a day (scheduled
+    first, so a failed prune does not end the chain)."""
+    logs_retention.using(run_after=timezone.now() + RETENTION_EVERY).enqueue()
     dropped = prune_old_events()
     prune_task_results()
-    logs_retention.using(run_after=timezone.now() + RETENTION_EVERY).enqueue()
     return dropped
