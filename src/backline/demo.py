@@ -257,6 +257,10 @@ DEMO_LOG_SEED = 2026
 DEMO_LOG_DAYS = 7
 DEMO_LOG_USERS = 1500
 DEMO_LOG_RATE = 1.0  # mean events per second: about 600,000 events for the week
+# Continuous detection is replayed over the first minutes of each system-wide scenario.
+DEMO_DETECTION_MINUTES = 10
+DEMO_DETECTION_STEP = timedelta(seconds=15)
+DEMO_SCENARIO_SPAN = timedelta(hours=3)  # the longest scenario window
 
 
 def demo_logs(
@@ -266,19 +270,27 @@ def demo_logs(
     days: float = DEMO_LOG_DAYS,
     users: int = DEMO_LOG_USERS,
     rate: float = DEMO_LOG_RATE,
-) -> tuple[int, int]:
-    """Load a simulated week (ending now) into the log store, with every named scenario, and
-    escalate the tickets those scenarios cause from Tier 2 through the normal services.
+) -> tuple[int, int, int]:
+    """Load a simulated week (ending now) into the log store, with every named scenario,
+    escalate the tickets those scenarios cause from Tier 2 through the normal services, and
+    replay continuous detection over each system-wide scenario (``demo_detection``).
 
-    Returns (events loaded, tickets escalated); (0, 0) when the store already holds events.
+    Returns (events loaded, tickets escalated, incidents proposed); zeros when the store
+    already holds events.
     """
     from backline.logs.ingest import import_file
     from backline.logs.services import get_store, signature_hook
-    from backline.logs.simulate import SimulationConfig, all_scenarios, ticket_seeds, write_jsonl
+    from backline.logs.simulate import (
+        SimulationConfig,
+        all_scenarios,
+        manifest,
+        ticket_seeds,
+        write_jsonl,
+    )
 
     store = get_store()
     if store.count() > 0:
-        return 0, 0
+        return 0, 0, 0
     now = now or timezone.now()
     # The week ends at the moment of loading, so dashboards judging "the last 15 minutes" have data.
     start = (now - timedelta(days=days)).replace(microsecond=0)
@@ -304,4 +316,29 @@ def demo_logs(
         ticket = services.ticket_create(actor=people["sam"], fields=fields, tier=2)
         services.ticket_escalate(ticket=ticket, actor=people["sam"], to_tier=3)
         escalated += 1
-    return loaded.events, escalated
+    proposed = demo_detection([t.start for t in manifest(config) if t.escalation != "tier3"])
+    return loaded.events, escalated, proposed
+
+
+def demo_detection(starts: list[datetime]) -> int:
+    """Run continuous detection as the worker would have, every 15 s from each start for
+    ``DEMO_DETECTION_MINUTES`` (stopping once it proposes something), so the demo opens with
+    the incidents detection proposed during the simulated week, their evidence and linked
+    tickets. Returns how many incidents were proposed."""
+    from backline.escalation import services as escalation
+
+    proposed = 0
+    for start in sorted(starts):
+        moment, end = start, start + timedelta(minutes=DEMO_DETECTION_MINUTES)
+        while moment <= end:
+            created = escalation.detect(now=moment)
+            proposed += len(created)
+            if created:
+                # Later runs would link the tickets of users hit after detection: link now.
+                for incident in created:
+                    escalation.incident_link_sharing_tickets(
+                        incident=incident, now=moment + DEMO_SCENARIO_SPAN
+                    )
+                break
+            moment += DEMO_DETECTION_STEP
+    return proposed

@@ -997,6 +997,9 @@ def detect_candidates(
     if not state.minute_due(now):
         return found
     claimed = {c.signature for c in found if c.signature}
+    # Facilities known to be broken (proposed now or before): their errors are that incident's.
+    broken = {str(c.numbers["facility"]) for c in found if c.numbers.get("facility")}
+    broken |= {key.split(":", 1)[1] for key in skip if key.startswith("facility:")}
 
     def skipped(sig: str) -> bool:
         return f"sig:{sig}" in skip or sig in claimed
@@ -1008,6 +1011,8 @@ def detect_candidates(
         source, state, coverage, now, t, group_by="@facility", skip=lambda _: False
     )
     for facility, windows in sorted(facilities.items()):
+        if facility in broken:
+            continue
         # The facility's users with errors jumped; propose only the signatures whose own users
         # at the facility jumped (a background signature there is not the problem).
         spot = FacetShare("@facility", "Facility", facility, 1.0, 0.0)
@@ -1056,6 +1061,13 @@ def detect_candidates(
         report = signature_report(
             source, sig, now=now, thresholds=t, coverage=coverage, focus=focus.get(sig)
         )
+        at_broken = sum(
+            c.error_share
+            for c in report.concentration
+            if c.field == "@facility" and c.value in broken
+        )
+        if at_broken >= HOT_SPOT_SHARE:
+            continue  # mostly the errors of facilities whose upstream is down: their incidents
         # Detection decides on its own pooled windows (tested at the stricter detection
         # chance); the report's windows stay in the evidence, and the 24-h count feeds the
         # post-deploy rule.

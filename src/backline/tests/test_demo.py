@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from backline.accounts.models import User
 from backline.demo import DEMO_PASSWORD, PEOPLE
+from backline.escalation.models import Incident
 from backline.oncall.models import Rotation
 from backline.tickets.choices import Status
 from backline.tickets.models import Ticket
@@ -40,6 +41,13 @@ def test_demo_loads_people_rotations_and_tickets_in_every_status() -> None:
     # The simulated week: events in the store and one escalated ticket per scenario.
     assert "Log events loaded: 0" not in out.getvalue()
     assert "tickets escalated from the simulated scenarios: 6" in out.getvalue()
+    # Detection replayed over the system-wide scenarios proposed what it found, as it would live.
+    proposed = Incident.objects.count()
+    assert f"Incidents proposed by detection during the simulated week: {proposed}" in (
+        out.getvalue()
+    )
+    assert proposed >= 1
+    assert set(Incident.objects.values_list("status", flat=True)) == {"proposed"}
     assert (
         Ticket.objects.filter(timeline__kind="escalated").distinct().count()
         == Ticket.objects.count()
@@ -47,7 +55,11 @@ def test_demo_loads_people_rotations_and_tickets_in_every_status() -> None:
 
 
 def test_demo_twice_changes_nothing() -> None:
+    def counts() -> tuple[int, ...]:
+        models = (User, Ticket, Rotation, Incident)
+        return tuple(model.objects.count() for model in models)
+
     call_command("demo_load", stdout=StringIO(), **SMALL)
-    counts = (User.objects.count(), Ticket.objects.count(), Rotation.objects.count())
+    first = counts()
     call_command("demo_load", stdout=StringIO(), **SMALL)
-    assert (User.objects.count(), Ticket.objects.count(), Rotation.objects.count()) == counts
+    assert counts() == first

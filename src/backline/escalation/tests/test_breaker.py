@@ -223,3 +223,28 @@ def test_detection_pages_for_a_station_down_and_proposes_the_slow_site(
         assert services.detect(now=NOW + timedelta(seconds=15)) == []
     finally:
         forget_store(tmp_path / "logs.duckdb")
+
+
+def test_a_down_facilitys_other_errors_are_not_proposed_apart(tmp_path: Path) -> None:
+    """Twelve patients of station 515 fail: VistA's 503 and the MHV API's RX99 after it. One
+    incident for the station, not one more per signature, now and while it stays active."""
+    events = history()
+    minute = NOW - timedelta(minutes=4)
+    for k in range(12):
+        at = minute + timedelta(seconds=20 * k)
+        user = f"p{k}"
+        events.append(call(at, user, "515", "vista", 300, error_code="503", signature="sig503"))
+        events.append(call(at, user, "515", "mhv_api", 300, error_code="RX99", signature="sigrx99"))
+    events.sort(key=lambda e: e["timestamp"])
+    store = open_store(tmp_path / "logs.duckdb")
+    try:
+        import_file(store, write_lines(tmp_path / "events.jsonl", events))
+        source = DuckDBSource(store)
+        found = analysis.detect_candidates(source, NOW, T)
+        assert [c.key for c in found] == ["facility:515"]
+        later = analysis.detect_candidates(
+            source, NOW + timedelta(minutes=1), T, skip_keys={"facility:515"}
+        )
+        assert later == []
+    finally:
+        forget_store(tmp_path / "logs.duckdb")

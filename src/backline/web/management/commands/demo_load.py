@@ -20,7 +20,7 @@ class Command(BaseCommand):
         rotations = demo_rotations(people)
         created = demo.demo_tickets(people)
         self.stdout.write("Simulating a week of the health portal's logs (well under a minute)...")
-        events, escalated = demo.demo_logs(
+        events, escalated, proposed = demo.demo_logs(
             people,
             days=options["log_days"],
             users=options["log_users"],
@@ -30,6 +30,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Log events loaded: {events}; tickets escalated from the simulated scenarios: {escalated}"
         )
+        self.stdout.write(f"Incidents proposed by detection during the simulated week: {proposed}")
         self.stdout.write("")
         self.stdout.write(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD})")
         for person in demo.PEOPLE:
