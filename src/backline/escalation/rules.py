@@ -632,7 +632,8 @@ def rule_upstream_degraded(b: BreakerFacts, t: Thresholds) -> RuleResult:
     sentence = (
         f"{b.where}: {b.failed} of {b.calls} calls failed in the last {minutes} min "
         f"({_pct(b.failed / b.calls if b.calls else 0.0)}); {b.slow_or_failed} failed{slow_text}. "
-        f"{b.users} users were hit. Usually {_pct(usual or 0.0)} do. "
+        f"{b.users} users were hit. Usually {_pct(usual or 0.0)} of its calls "
+        f"{'fail or are slow' if state == 'degraded' else 'fail'}. "
     )
     if fired and state == "down":
         sentence += (

@@ -216,6 +216,7 @@ def test_detection_pages_for_a_station_down_and_proposes_the_slow_site(
         client.force_login(mona)
         page_html = client.get(f"/escalation/incidents/{down.pk}/").content.decode()
         assert "Upstream down or degraded now" in page_html and "4 of 4 calls failed" in page_html
+        assert "<dt>Detected</dt><dd>Thu Jan 09, 2025 11:00 EST</dd>" in page_html
         assert 'href="/logs/?q=%40upstream%3A%22vista%22+%40facility%3A%22515%22+%40error_code' in (
             page_html
         )

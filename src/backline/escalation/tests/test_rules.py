@@ -237,6 +237,7 @@ def test_upstream_down_needs_the_breaker_share_a_small_chance_and_two_users() ->
     assert down.fired and down.numbers["state"] == "down"
     assert math.isclose(float(down.numbers["chance"]), 0.012**3, rel_tol=1e-2)
     assert "VistA for facility 515 patients: 3 of 3 calls failed" in down.explanation
+    assert "Usually 1% of its calls fail." in down.explanation
     # Two of two is not unlikely enough (p = 1.4e-4); one user retrying is not an outage.
     assert not rules.rule_upstream_degraded(_breaker(2, 2, 2), T).fired
     assert not rules.rule_upstream_degraded(_breaker(3, 3, 1), T).fired
