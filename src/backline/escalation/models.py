@@ -6,6 +6,7 @@ identifier ever reaches an incident (security incidents name the user by a maske
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -90,6 +91,12 @@ class Incident(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def detected_at(self) -> datetime | None:
+        """When continuous detection found it (None for an incident opened from a ticket)."""
+        value = self.evidence.get("detected_at") if isinstance(self.evidence, dict) else None
+        return datetime.fromisoformat(value) if value else None
 
 
 class IncidentTicket(models.Model):

@@ -5,7 +5,7 @@ admins' threshold settings. Thin: every decision is in services."""
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -237,13 +237,11 @@ def incident(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect(reverse("web:escalation:incident", args=[pk]))
     open_links = [link for link in found.links.all() if link.ticket.is_open]
-    detected = found.evidence.get("detected_at")
     return render(
         request,
         "escalation/incident.html",
         {
             "incident": found,
-            "detected_at": datetime.fromisoformat(detected) if detected else None,
             "open_links": open_links,
             "root_causes": RootCause.choices,
             "may_resolve": can(user, Action.INCIDENT_RESOLVE) and found.is_active,

@@ -217,6 +217,10 @@ def test_detection_pages_for_a_station_down_and_proposes_the_slow_site(
         page_html = client.get(f"/escalation/incidents/{down.pk}/").content.decode()
         assert "Upstream down or degraded now" in page_html and "4 of 4 calls failed" in page_html
         assert "<dt>Detected</dt><dd>Thu Jan 09, 2025 11:00 EST</dd>" in page_html
+        listed = client.get("/escalation/incidents/").content.decode()
+        row = listed[listed.index(down.number) :]
+        assert "<td>Critical</td><td>Proposed by detection</td>" in row[: row.index("</tr>")]
+        assert "Thu Jan 09 11:00" in row[: row.index("</tr>")]
         assert 'href="/logs/?q=%40upstream%3A%22vista%22+%40facility%3A%22515%22+%40error_code' in (
             page_html
         )
