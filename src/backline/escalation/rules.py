@@ -601,9 +601,15 @@ def breaker_chances(b: BreakerFacts, t: Thresholds) -> tuple[float, float]:
 def breaker_state(b: BreakerFacts, t: Thresholds) -> Literal["down", "degraded", ""]:
     """``down``: the breaker's share of calls failed; ``degraded``: the degraded share failed or
     was slow; each only when unlikely under the usual shares. Users are not counted here."""
+    return _breaker_state(b, t, breaker_chances(b, t))
+
+
+def _breaker_state(
+    b: BreakerFacts, t: Thresholds, chances: tuple[float, float]
+) -> Literal["down", "degraded", ""]:
     if not b.calls:
         return ""
-    failed_chance, slow_chance = breaker_chances(b, t)
+    failed_chance, slow_chance = chances
     if b.failed >= t.breaker_share * b.calls and failed_chance <= t.detect_max_chance:
         return "down"
     if b.slow_or_failed >= t.degraded_share * b.calls and slow_chance <= t.detect_max_chance:
@@ -617,9 +623,9 @@ def rule_upstream_degraded(b: BreakerFacts, t: Thresholds) -> RuleResult:
     The fast signal of continuous detection: it needs only a few calls, because each call is
     tested against the upstream's own failure and slowness rates, and two users.
     """
-    state = breaker_state(b, t)
-    fired = bool(state) and b.users >= t.breaker_min_users
     failed_chance, slow_chance = breaker_chances(b, t)
+    state = _breaker_state(b, t, (failed_chance, slow_chance))
+    fired = bool(state) and b.users >= t.breaker_min_users
     chance = slow_chance if state == "degraded" else failed_chance
     minutes = _times(b.minutes)
     slow_text = (

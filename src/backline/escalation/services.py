@@ -40,7 +40,7 @@ from backline.escalation.models import (
     Severity,
     TargetRole,
 )
-from backline.escalation.rules import Recommendation, Thresholds, result_as_dict
+from backline.escalation.rules import SECURITY_RULES, Recommendation, Thresholds, result_as_dict
 from backline.logs.services import get_source
 from backline.tickets import services as ticket_services
 from backline.tickets.choices import OPEN_STATUSES, RootCause, Tier
@@ -302,8 +302,7 @@ def _affected_users(incident: Incident, now: datetime, window: timedelta) -> tup
     otherwise users who hit its signatures in ``window``."""
     scoped = str(incident.evidence.get("users_query") or "")
     if scoped:
-        detected = incident.evidence.get("detected_at")
-        began = datetime.fromisoformat(detected) if detected else now
+        began = incident.detected_at or now
         start = max(now - window, began - timedelta(minutes=30))
         return _users_matching(scoped, start, now), "affected by the same upstream problem"
     signatures = list(incident.signatures)
@@ -336,7 +335,7 @@ def incident_link_sharing_tickets(
 def _severity(rec: Recommendation) -> str:
     """Critical: a security indicator, or an upstream down (most calls failing) for everyone or
     for one facility's patients; high: other monitoring cases; medium: the investigator."""
-    if set(rec.deciding) & {"session_reads_many", "signin_anomaly", "protected_data"}:
+    if set(rec.deciding) & SECURITY_RULES:
         return Severity.CRITICAL
     if any(r.decides and r.numbers.get("state") == "down" for r in rec.results):
         return Severity.CRITICAL
@@ -541,10 +540,19 @@ def incident_confirm(*, actor: User, incident: Incident) -> Incident:
     return incident
 
 
-def _tell_teams(incident: Incident, candidate: analysis.Candidate) -> list[int]:
-    """Post a proposal to the Tier 3 team's channels and those of the role it is for."""
+def _incident_link(incident: Incident) -> str:
     from django.conf import settings
 
+    return f"{settings.SITE_URL}/escalation/incidents/{incident.pk}/"
+
+
+def _headline(incident: Incident) -> str:
+    """The recommendation's headline stored in the evidence ("Escalate to monitoring: ...")."""
+    return str(incident.evidence.get("recommendation", {}).get("headline", ""))
+
+
+def _tell_teams(incident: Incident, candidate: analysis.Candidate) -> list[int]:
+    """Post a proposal to the Tier 3 team's channels and those of the role it is for."""
     from backline.accounts.roles import Role
     from backline.notify import services as notify
 
@@ -555,9 +563,9 @@ def _tell_teams(incident: Incident, candidate: analysis.Candidate) -> list[int]:
     ]
     written = notify.notify_incident_proposed(
         headline=f"{incident.number} proposed by detection: {incident.title}",
-        summary=str(incident.evidence.get("recommendation", {}).get("headline", "")),
+        summary=_headline(incident),
         details=[("Severity", incident.get_severity_display()), *details],
-        link=f"{settings.SITE_URL}/escalation/incidents/{incident.pk}/",
+        link=_incident_link(incident),
         roles=[Role.TIER3, Role(incident.target_role)],
         key=f"incident-proposed-{incident.pk}",
     )
@@ -566,8 +574,6 @@ def _tell_teams(incident: Incident, candidate: analysis.Candidate) -> list[int]:
 
 def _page_monitoring(incident: Incident) -> list[int]:
     """PagerDuty trigger on every Monitoring service for an incident that has no ticket yet."""
-    from django.conf import settings
-
     from backline.accounts.roles import Role
     from backline.notify import rendering
     from backline.notify import services as notify
@@ -576,9 +582,8 @@ def _page_monitoring(incident: Incident) -> list[int]:
     notice = rendering.Notice(
         event=Event.ESCALATED_MONITORING,
         headline=f"{incident.number} proposed by detection",
-        what_happened=f"{incident.title}. "
-        + str(incident.evidence.get("recommendation", {}).get("headline", "")),
-        link=f"{settings.SITE_URL}/escalation/incidents/{incident.pk}/",
+        what_happened=f"{incident.title}. {_headline(incident)}",
+        link=_incident_link(incident),
     )
     dedup = f"backline-incident-{incident.pk}"
     ids: list[int] = []
